@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var binary string
+
+// TestMain builds the sipsimple binary once: these tests run it the way a
+// user does and read its output and exit code.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sipsimple-cli")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "sipsimple")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building sipsimple: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func TestVersion(t *testing.T) {
+	r := runCLI(t, "version")
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "sipsimple 0.") {
+		t.Fatalf("version: %+v", r)
+	}
+}
+
+func TestSettingsShowDefaults(t *testing.T) {
+	dir := t.TempDir()
+	r := runCLI(t, "--config-dir", dir, "settings", "show")
+	if r.code != 0 {
+		t.Fatalf("settings show: %+v", r)
+	}
+	for _, want := range []string{
+		"rtp.port_range = 50000-50500\n",
+		"rtp.audio_codec_list = opus, G722, PCMU, PCMA\n",
+		"sip.udp_port = 0\n",
+		"sip.transport_list = tls, tcp, udp\n",
+		"tls.verify_server = true\n",
+		"tls.ca_list = None\n",
+		"user_agent = sipsimple-go 0.",
+		"audio.sample_rate = 32000\n",
+		"sip.register_interval = 300\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("settings show lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Showing does not create the file.
+	if _, err := os.Stat(filepath.Join(dir, "config")); !os.IsNotExist(err) {
+		t.Errorf("settings show wrote a config file: %v", err)
+	}
+	r = runCLI(t, "--config-dir", dir, "settings", "show", "rtp")
+	if r.code != 0 || strings.Count(r.stdout, "\n") != 3 || !strings.Contains(r.stdout, "rtp.timeout = 30") {
+		t.Errorf("settings show rtp: %+v", r)
+	}
+	r = runCLI(t, "--config-dir", dir, "--json", "settings", "show", "sip")
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	if r.code != 0 || len(lines) < 5 {
+		t.Fatalf("--json settings show sip: %+v", r)
+	}
+	for _, l := range lines {
+		var v settingJSON
+		if err := json.Unmarshal([]byte(l), &v); err != nil || !strings.HasPrefix(v.Name, "sip.") {
+			t.Errorf("bad JSON line %q: %v", l, err)
+		}
+	}
+}
+
+func TestSettingsSet(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config")
+	r := runCLI(t, "--config-dir", dir, "settings", "set", "sip.udp_port", "5070")
+	if r.code != 0 || !strings.Contains(r.stdout, "sip.udp_port = 5070  (default: 0)") {
+		t.Fatalf("set sip.udp_port: %+v", r)
+	}
+	data, err := os.ReadFile(cfgFile)
+	if err != nil || !strings.Contains(string(data), "        udp_port = 5070\n") {
+		t.Fatalf("config file after set: %q %v", data, err)
+	}
+	r = runCLI(t, "--config-dir", dir, "settings", "show", "sip.udp_port")
+	if r.stdout != "sip.udp_port = 5070  (default: 0)\n" {
+		t.Fatalf("show after set: %+v", r)
+	}
+	r = runCLI(t, "--config-dir", dir, "settings", "set", "rtp.audio_codec_list", "pcma,PCMU")
+	if r.code != 0 || !strings.Contains(r.stdout, "rtp.audio_codec_list = PCMA, PCMU") {
+		t.Fatalf("set codec list: %+v", r)
+	}
+	r = runCLI(t, "--config-dir", dir, "settings", "set", "tls.ca_list", "/etc/ssl/ca.pem")
+	if r.code != 0 {
+		t.Fatalf("set ca_list: %+v", r)
+	}
+	r = runCLI(t, "--config-dir", dir, "settings", "set", "tls.ca_list", "None")
+	if r.code != 0 || !strings.Contains(r.stdout, "tls.ca_list = None") {
+		t.Fatalf("clear ca_list: %+v", r)
+	}
+	r = runCLI(t, "--config-dir", dir, "settings", "reset", "sip.udp_port")
+	if r.code != 0 || r.stdout != "sip.udp_port = 0\n" {
+		t.Fatalf("reset: %+v", r)
+	}
+}
+
+func TestSettingsSetRejects(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config")
+	runCLI(t, "--config-dir", dir, "settings", "set", "sip.tcp_port", "5080")
+	before, _ := os.ReadFile(cfgFile)
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"sip.udp_port", "70000"}, []string{"sip.udp_port", `"70000"`, "between 0 and 65535"}},
+		{[]string{"rtp.port_range", "600-500"}, []string{"rtp.port_range", "start <= end"}},
+		{[]string{"rtp.audio_codec_list", "PCMU,G729"}, []string{"rtp.audio_codec_list", "G729"}},
+		{[]string{"sip.transport_list", "udp,sctp"}, []string{"sip.transport_list", "sctp"}},
+		{[]string{"tls.verify_server", "perhaps"}, []string{"tls.verify_server", "true or false"}},
+		{[]string{"sip.tls_port", "5080"}, []string{"sip.tls_port", "must differ from sip.tcp_port"}},
+		{[]string{"no.such.setting", "1"}, []string{`unknown setting "no.such.setting"`}},
+		{[]string{"udp_port", "1"}, []string{"did you mean sip.udp_port"}},
+		{[]string{"user_agent", ""}, []string{"user_agent", "empty"}},
+	}
+	for _, c := range cases {
+		r := runCLI(t, append([]string{"--config-dir", dir, "settings", "set"}, c.args...)...)
+		if r.code != 2 {
+			t.Errorf("set %v: exit %d, want 2 (%+v)", c.args, r.code, r)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("set %v: stderr %q lacks %q", c.args, r.stderr, w)
+			}
+		}
+	}
+	after, _ := os.ReadFile(cfgFile)
+	if !bytes.Equal(before, after) {
+		t.Errorf("rejected values changed the file:\n%s\n---\n%s", before, after)
+	}
+	if r := runCLI(t, "--config-dir", dir, "settings", "set", "sip.udp_port"); r.code != 2 {
+		t.Errorf("missing argument: %+v", r)
+	}
+	if r := runCLI(t, "no-such-command"); r.code != 2 {
+		t.Errorf("unknown command: %+v", r)
+	}
+	if r := runCLI(t, "--no-such-flag", "version"); r.code != 2 {
+		t.Errorf("unknown flag: %+v", r)
+	}
+}
+
+func TestSettingsCorruptFile(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config")
+	os.WriteFile(cfgFile, []byte("SIPSimpleSettings:\n    sip:\n        udp_port = \"5060\n"), 0o600)
+	r := runCLI(t, "--config-dir", dir, "settings", "set", "sip.udp_port", "1")
+	if r.code != 1 || !strings.Contains(r.stderr, cfgFile) || !strings.Contains(r.stderr, "line 3") {
+		t.Fatalf("corrupt file: %+v", r)
+	}
+	if data, _ := os.ReadFile(cfgFile); !strings.Contains(string(data), "\"5060\n") {
+		t.Fatal("corrupt file was overwritten")
+	}
+}

@@ -1,0 +1,189 @@
+// Package settings defines SIPSimpleSettings, the global settings object of
+// an application (python-sipsimple's configuration/settings.py), with the
+// defaults of python-sipsimple and PJSUA where the seeds are silent.
+//
+// It knows the configuration framework and nothing else: subsystems read
+// these settings and observe CFGSettingsObjectDidChange to apply changes.
+package settings
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/sipsimple-go/sipsimple"
+	cfg "github.com/sipsimple-go/sipsimple/configuration"
+)
+
+// ID is the id under which the global settings are stored.
+const ID = "SIPSimpleSettings"
+
+// DefaultUserAgent is the default User-Agent header (also the SDP s= line).
+var DefaultUserAgent = "sipsimple-go " + sipsimple.Version
+
+// SIPSimpleSettings is the global settings object. Create it with New after
+// the configuration manager has started; there is one per application.
+type SIPSimpleSettings struct {
+	*cfg.Object
+
+	// DefaultAccount is the id of the default account.
+	DefaultAccount *cfg.Optional[cfg.SIPAddress]
+	// UserAgent is sent in User-Agent and Server headers.
+	UserAgent *cfg.Setting[string]
+	// InstanceID is the +sip.instance URN; filled with a random UUID URN
+	// on the application's first start.
+	InstanceID *cfg.Setting[string]
+
+	Audio        AudioSettings
+	FileTransfer FileTransferSettings
+	Logs         LogsSettings
+	RTP          RTPSettings
+	SIP          SIPSettings
+	TLS          TLSSettings
+}
+
+// AudioSettings is the "audio" group.
+type AudioSettings struct {
+	// AlertDevice, InputDevice and OutputDevice name sound devices;
+	// "system_default" follows the system, no value means the null device.
+	AlertDevice  *cfg.Optional[string]
+	InputDevice  *cfg.Optional[string]
+	OutputDevice *cfg.Optional[string]
+	// SampleRate is the mixer's sample rate in Hz.
+	SampleRate *cfg.Setting[int]
+	// Muted mutes the input; it is a runtime setting, never persisted.
+	Muted *cfg.Setting[bool]
+	// Silent silences alerts (ringtones).
+	Silent *cfg.Setting[bool]
+	// RecordingsDirectory is where session recordings are written.
+	RecordingsDirectory *cfg.Setting[string]
+}
+
+// FileTransferSettings is the "file_transfer" group.
+type FileTransferSettings struct {
+	// Directory receives incoming files.
+	Directory *cfg.Setting[string]
+}
+
+// LogsSettings is the "logs" group.
+type LogsSettings struct {
+	Directory          *cfg.Setting[string]
+	Level              *cfg.Setting[string]
+	TraceSIP           *cfg.Setting[bool]
+	TraceMSRP          *cfg.Setting[bool]
+	TraceNotifications *cfg.Setting[bool]
+}
+
+// RTPSettings is the "rtp" group.
+type RTPSettings struct {
+	// PortRange bounds the local RTP (and RTCP) ports.
+	PortRange *cfg.Setting[cfg.PortRange]
+	// Timeout is how long without RTP before a stream times out; 0 disables.
+	Timeout *cfg.Setting[time.Duration]
+	// AudioCodecList is the audio codec preference order.
+	AudioCodecList *cfg.Setting[[]string]
+}
+
+// SIPSettings is the "sip" group.
+type SIPSettings struct {
+	// LocalIP is the address the engine listens on; no value means every
+	// interface.
+	LocalIP *cfg.Optional[string]
+	// UDPPort, TCPPort and TLSPort are the listening ports; 0 lets the
+	// system choose a free port.
+	UDPPort *cfg.Setting[int]
+	TCPPort *cfg.Setting[int]
+	TLSPort *cfg.Setting[int]
+	// TransportList is the transport preference for lookups and registration.
+	TransportList *cfg.Setting[[]string]
+	// InviteTimeout bounds an outgoing INVITE without final answer.
+	InviteTimeout *cfg.Setting[time.Duration]
+	// RegisterInterval is the default registration expiry (PJSUA_REG_INTERVAL).
+	RegisterInterval *cfg.Setting[time.Duration]
+	// SubscribeInterval is the default subscription expiry.
+	SubscribeInterval *cfg.Setting[time.Duration]
+	// PublishInterval is the default publication expiry.
+	PublishInterval *cfg.Setting[time.Duration]
+}
+
+// TLSSettings is the "tls" group.
+type TLSSettings struct {
+	// CAList is a PEM bundle of trusted CAs; no value means the system pool.
+	CAList *cfg.Optional[string]
+	// Certificate is a PEM file with the local certificate chain and key.
+	Certificate *cfg.Optional[string]
+	// VerifyServer makes TLS clients verify the server certificate. Unlike
+	// python-sipsimple (false) it defaults to true.
+	VerifyServer *cfg.Setting[bool]
+	// Timeout bounds TLS handshakes.
+	Timeout *cfg.Setting[time.Duration]
+}
+
+// New creates the global settings object on m (which must be started),
+// loading stored values.
+func New(m *cfg.Manager) (*SIPSimpleSettings, error) {
+	obj, err := m.NewObject([]string{ID}, cfg.StaticID())
+	if err != nil {
+		return nil, err
+	}
+	s := &SIPSimpleSettings{Object: obj}
+	obj.SetOwner(s)
+	root := obj.Root()
+	bonjour, _ := cfg.ParseSIPAddress("bonjour@local")
+	s.DefaultAccount = cfg.DefineOptional(root, "default_account", cfg.SIPAddressKind, bonjour, true)
+	s.UserAgent = cfg.Define(root, "user_agent", cfg.NonEmptyString, DefaultUserAgent)
+	s.InstanceID = cfg.Define(root, "instance_id", cfg.String, "")
+
+	audio := root.Group("audio")
+	s.Audio.AlertDevice = cfg.DefineOptional(audio, "alert_device", cfg.String, "system_default", true)
+	s.Audio.InputDevice = cfg.DefineOptional(audio, "input_device", cfg.String, "system_default", true)
+	s.Audio.OutputDevice = cfg.DefineOptional(audio, "output_device", cfg.String, "system_default", true)
+	s.Audio.SampleRate = cfg.Define(audio, "sample_rate", cfg.IntChoice("sample rate", 8000, 16000, 32000, 48000), 32000)
+	s.Audio.Muted = cfg.Define(audio, "muted", cfg.Bool, false, cfg.RuntimeOnly())
+	s.Audio.Silent = cfg.Define(audio, "silent", cfg.Bool, false)
+	s.Audio.RecordingsDirectory = cfg.Define(audio, "recordings_directory", cfg.Path, "~/.local/share/sipsimple/recordings")
+
+	ft := root.Group("file_transfer")
+	s.FileTransfer.Directory = cfg.Define(ft, "directory", cfg.Path, "~/Downloads")
+
+	logs := root.Group("logs")
+	s.Logs.Directory = cfg.Define(logs, "directory", cfg.Path, "~/.local/share/sipsimple/logs")
+	s.Logs.Level = cfg.Define(logs, "level", cfg.Choice("log level", "debug", "info", "warn", "error"), "info")
+	s.Logs.TraceSIP = cfg.Define(logs, "trace_sip", cfg.Bool, false)
+	s.Logs.TraceMSRP = cfg.Define(logs, "trace_msrp", cfg.Bool, false)
+	s.Logs.TraceNotifications = cfg.Define(logs, "trace_notifications", cfg.Bool, false)
+
+	rtp := root.Group("rtp")
+	s.RTP.PortRange = cfg.Define(rtp, "port_range", cfg.PortRangeKind, cfg.PortRange{Start: 50000, End: 50500})
+	s.RTP.Timeout = cfg.Define(rtp, "timeout", cfg.Duration, 30*time.Second)
+	s.RTP.AudioCodecList = cfg.Define[[]string](rtp, "audio_codec_list", cfg.AudioCodecList, []string{"opus", "G722", "PCMU", "PCMA"})
+
+	sip := root.Group("sip")
+	s.SIP.LocalIP = cfg.DefineOptional(sip, "local_ip", cfg.IPAddress, "", false)
+	s.SIP.UDPPort = cfg.Define(sip, "udp_port", cfg.Port, 0)
+	s.SIP.TCPPort = cfg.Define(sip, "tcp_port", cfg.Port, 0)
+	s.SIP.TLSPort = cfg.Define(sip, "tls_port", cfg.Port, 0)
+	s.SIP.TransportList = cfg.Define[[]string](sip, "transport_list", cfg.TransportList, []string{"tls", "tcp", "udp"})
+	s.SIP.InviteTimeout = cfg.Define(sip, "invite_timeout", cfg.Duration, 90*time.Second)
+	s.SIP.RegisterInterval = cfg.Define(sip, "register_interval", cfg.Duration, 300*time.Second)
+	s.SIP.SubscribeInterval = cfg.Define(sip, "subscribe_interval", cfg.Duration, 600*time.Second)
+	s.SIP.PublishInterval = cfg.Define(sip, "publish_interval", cfg.Duration, 600*time.Second)
+
+	tls := root.Group("tls")
+	s.TLS.CAList = cfg.DefineOptional(tls, "ca_list", cfg.Path, "", false)
+	s.TLS.Certificate = cfg.DefineOptional(tls, "certificate", cfg.Path, "", false)
+	s.TLS.VerifyServer = cfg.Define(tls, "verify_server", cfg.Bool, true)
+	s.TLS.Timeout = cfg.Define(tls, "timeout", cfg.Duration, 3*time.Second)
+
+	obj.AddValidator(s.validatePorts)
+	return s, nil
+}
+
+// validatePorts refuses the same non-zero port for TCP and TLS (both are
+// TCP listeners).
+func (s *SIPSimpleSettings) validatePorts() error {
+	if tcp, tls := s.SIP.TCPPort.Get(), s.SIP.TLSPort.Get(); tcp != 0 && tcp == tls {
+		return &cfg.ValidationError{Setting: "sip.tls_port", Value: fmt.Sprint(tls),
+			Rule: "must differ from sip.tcp_port unless both are 0"}
+	}
+	return nil
+}

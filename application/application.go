@@ -23,6 +23,7 @@ import (
 
 	"github.com/sipsimple-go/sipsimple/configuration"
 	"github.com/sipsimple-go/sipsimple/configuration/settings"
+	"github.com/sipsimple-go/sipsimple/core"
 	"github.com/sipsimple-go/sipsimple/notification"
 )
 
@@ -63,7 +64,7 @@ var (
 )
 
 // Subsystem is a part of the application that is started and stopped in
-// order: the built-in ones (configuration now; the SIP engine, accounts and
+// order: the built-in ones (configuration, the SIP engine; accounts and
 // sessions later) and any the caller adds through Options.Subsystems.
 type Subsystem interface {
 	Name() string
@@ -79,6 +80,9 @@ type Options struct {
 	// Backend, when set, stores the configuration instead of the file in
 	// ConfigDir; configuration.NewMemoryBackend(nil) keeps it in memory.
 	Backend configuration.Backend
+	// Listen, when set, overrides the engine's UDP and TCP listen address
+	// ("HOST:PORT"; TLS listens on PORT+1), like the CLI's --listen.
+	Listen string
 	// Subsystems are started after the built-in ones, in order, and
 	// stopped before them, in reverse order.
 	Subsystems []Subsystem
@@ -108,6 +112,7 @@ type Application struct {
 	log      *slog.Logger
 	config   *configuration.Manager
 	settings *settings.SIPSimpleSettings
+	engine   *core.Engine
 	running  []Subsystem // started subsystems, in start order
 }
 
@@ -139,6 +144,13 @@ func (a *Application) Configuration() *configuration.Manager {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.config
+}
+
+// Engine returns the SIP engine; nil before the first Start.
+func (a *Application) Engine() *core.Engine {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.engine
 }
 
 // Logger returns the application's logger.
@@ -187,7 +199,10 @@ func (a *Application) Start(ctx context.Context, opts Options) error {
 		}
 		backend = configuration.NewFileBackend(filepath.Join(dir, "config"))
 	}
-	subsystems := append([]Subsystem{&configSubsystem{app: a, backend: backend}}, opts.Subsystems...)
+	subsystems := append([]Subsystem{
+		&configSubsystem{app: a, backend: backend},
+		&engineSubsystem{app: a, listen: opts.Listen},
+	}, opts.Subsystems...)
 	for _, s := range subsystems {
 		if err := ctx.Err(); err != nil {
 			return a.fail(ctx, s.Name(), err)

@@ -76,7 +76,7 @@ func TestLifecycle(t *testing.T) {
 	sub := &fakeSubsystem{name: "extra", log: &log, mu: &mu}
 
 	didStart := app.Notifications().Expect(DidStart, app)
-	if err := app.Start(ctx, Options{ConfigDir: t.TempDir(), Subsystems: []Subsystem{sub}}); err != nil {
+	if err := app.Start(ctx, Options{Listen: lo, ConfigDir: t.TempDir(), Subsystems: []Subsystem{sub}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := didStart.Wait(ctx); err != nil {
@@ -147,7 +147,7 @@ func TestStartFailureRollsBack(t *testing.T) {
 		&fakeSubsystem{name: "never", log: &log, mu: &mu},
 	}
 	failed := app.Notifications().Expect(DidFail, app)
-	err := app.Start(ctx, Options{Backend: configuration.NewMemoryBackend(nil), Subsystems: subs})
+	err := app.Start(ctx, Options{Listen: lo, Backend: configuration.NewMemoryBackend(nil), Subsystems: subs})
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "start bad") {
 		t.Fatalf("Start error = %v", err)
 	}
@@ -169,7 +169,7 @@ func TestStartFailureRollsBack(t *testing.T) {
 		t.Fatalf("state after failed start = %s", app.State())
 	}
 	// The configuration manager was stopped too: the application can start again.
-	if err := app.Start(ctx, Options{Backend: configuration.NewMemoryBackend(nil)}); err != nil {
+	if err := app.Start(ctx, Options{Listen: lo, Backend: configuration.NewMemoryBackend(nil)}); err != nil {
 		t.Fatalf("Start after a failed start: %v", err)
 	}
 	if err := app.Stop(ctx); err != nil {
@@ -188,7 +188,7 @@ func TestStartWithCorruptConfig(t *testing.T) {
 	}
 	// A bad value is not a corrupt file: it is reported and the default used.
 	loadFailed := app.Notifications().Expect(configuration.ManagerLoadFailed, nil)
-	if err := app.Start(ctx, Options{Backend: backend}); err != nil {
+	if err := app.Start(ctx, Options{Listen: lo, Backend: backend}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := loadFailed.Wait(ctx); err != nil {
@@ -205,10 +205,10 @@ func TestTwoApplications(t *testing.T) {
 	ctx := ctxT(t)
 	alice, bob := New(), New()
 	dirA, dirB := t.TempDir(), t.TempDir()
-	if err := alice.Start(ctx, Options{ConfigDir: dirA}); err != nil {
+	if err := alice.Start(ctx, Options{Listen: lo, ConfigDir: dirA}); err != nil {
 		t.Fatal(err)
 	}
-	if err := bob.Start(ctx, Options{ConfigDir: dirB}); err != nil {
+	if err := bob.Start(ctx, Options{Listen: lo, ConfigDir: dirB}); err != nil {
 		t.Fatal(err)
 	}
 	alice.Settings().SIP.UDPPort.Set(5070)
@@ -230,7 +230,7 @@ func TestTwoApplications(t *testing.T) {
 	}
 	// The instance id and the port persist.
 	again := New()
-	if err := again.Start(ctx, Options{ConfigDir: dirA}); err != nil {
+	if err := again.Start(ctx, Options{Listen: lo, ConfigDir: dirA}); err != nil {
 		t.Fatal(err)
 	}
 	if again.Settings().InstanceID.Get() != aliceID || again.Settings().SIP.UDPPort.Get() != 5070 {
@@ -248,7 +248,7 @@ func TestStopFromHandler(t *testing.T) {
 		stopped <- app.Stop(ctx)
 	})
 	defer cancel()
-	if err := app.Start(ctx, Options{Backend: configuration.NewMemoryBackend(nil)}); err != nil {
+	if err := app.Start(ctx, Options{Listen: lo, Backend: configuration.NewMemoryBackend(nil)}); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -260,6 +260,54 @@ func TestStopFromHandler(t *testing.T) {
 		t.Fatal("Stop from a handler did not return")
 	}
 	if app.State() != StateEnded {
+		t.Fatalf("state %s", app.State())
+	}
+}
+
+// lo keeps the tests' SIP engines on loopback.
+const lo = "127.0.0.1:0"
+
+// The engine starts with the application, on the listen override, and
+// stops with it; its notifications come from app.Engine().
+func TestEngineSubsystem(t *testing.T) {
+	ctx := ctxT(t)
+	app := New()
+	if err := app.Start(ctx, Options{Listen: lo, Backend: configuration.NewMemoryBackend(nil)}); err != nil {
+		t.Fatal(err)
+	}
+	e := app.Engine()
+	udp, ok := e.Listener("udp")
+	if !ok || udp.Addr.Addr().String() != "127.0.0.1" || udp.Addr.Port() == 0 {
+		t.Fatalf("engine listeners %v", e.Listeners())
+	}
+	if e.UserAgent() != app.Settings().UserAgent.Get() {
+		t.Errorf("engine user agent %q", e.UserAgent())
+	}
+	ended := app.Notifications().Expect("SIPEngineDidEnd", e)
+	if err := app.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ended.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A bad listen address or an unusable TLS certificate fails the start,
+// naming the value, and the configuration is stopped again.
+func TestEngineStartFailures(t *testing.T) {
+	ctx := ctxT(t)
+	app := New()
+	err := app.Start(ctx, Options{Listen: "127.0.0.1:http", Backend: configuration.NewMemoryBackend(nil)})
+	if err == nil || !strings.Contains(err.Error(), `"127.0.0.1:http"`) || !strings.Contains(err.Error(), "start engine") {
+		t.Fatalf("bad listen: %v", err)
+	}
+	backend := configuration.NewMemoryBackend(configuration.Tree{"SIPSimpleSettings": configuration.Tree{
+		"tls": configuration.Tree{"certificate": "/nonexistent/cert.pem"}}})
+	err = app.Start(ctx, Options{Listen: lo, Backend: backend})
+	if err == nil || !strings.Contains(err.Error(), "tls.certificate") {
+		t.Fatalf("bad certificate: %v", err)
+	}
+	if app.State() != StateNew {
 		t.Fatalf("state %s", app.State())
 	}
 }

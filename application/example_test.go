@@ -16,7 +16,7 @@ func Example() {
 	defer cancel()
 	app := application.New()
 	ended := app.Notifications().Expect(application.DidEnd, app)
-	if err := app.Start(ctx, application.Options{Backend: configuration.NewMemoryBackend(nil)}); err != nil {
+	if err := app.Start(ctx, application.Options{Listen: "127.0.0.1:0", Backend: configuration.NewMemoryBackend(nil)}); err != nil {
 		fmt.Println(err)
 		return
 	}

@@ -1,0 +1,461 @@
+package core
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/sipsimple-go/sipsimple/notification"
+)
+
+// Notification names posted by the Engine (the sender is the Engine).
+const (
+	EngineWillStart = "SIPEngineWillStart"
+	EngineDidStart  = "SIPEngineDidStart"
+	EngineDidFail   = "SIPEngineDidFail"
+	EngineWillEnd   = "SIPEngineWillEnd"
+	EngineDidEnd    = "SIPEngineDidEnd"
+	EngineSIPTrace  = "SIPEngineSIPTrace"
+)
+
+// EngineDidStartData is the data of SIPEngineDidStart: the bound listeners.
+type EngineDidStartData struct {
+	Listeners []Listener
+}
+
+// EngineDidFailData is the data of SIPEngineDidFail.
+type EngineDidFailData struct {
+	Error error
+}
+
+// SIPTraceData is the data of SIPEngineSIPTrace, one per message sent or
+// received (the field names are python-sipsimple's).
+type SIPTraceData struct {
+	Received        bool
+	SourceIP        string
+	SourcePort      int
+	DestinationIP   string
+	DestinationPort int
+	Transport       string
+	Data            []byte
+}
+
+// Listener is a bound SIP listening socket.
+type Listener struct {
+	Transport string // "udp", "tcp" or "tls"
+	Addr      netip.AddrPort
+}
+
+// EngineConfig configures an Engine. The zero value listens on UDP and TCP
+// on every interface, on ports the system chooses.
+type EngineConfig struct {
+	// LocalIP is the address to listen on; empty means every interface
+	// (IPv4 and IPv6).
+	LocalIP string
+	// UDPPort, TCPPort and TLSPort are the listening ports; 0 lets the
+	// system choose.
+	UDPPort, TCPPort, TLSPort int
+	// Transports lists the transports to listen on ("udp", "tcp", "tls");
+	// nil means udp and tcp, plus tls when TLSConfig has a certificate.
+	Transports []string
+	// TLSConfig is used for TLS listening (it needs a certificate) and as
+	// the base of outgoing TLS connections.
+	TLSConfig *tls.Config
+	// UserAgent is sent in User-Agent and Server headers.
+	UserAgent string
+	// Trace enables SIPEngineSIPTrace notifications.
+	Trace bool
+	// TraceFile, when set, receives a text trace of every message.
+	TraceFile string
+	// Logger receives the engine's logs; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// RequestHandler handles an incoming request. tx is nil for ACK.
+type RequestHandler func(req *sip.Request, tx sip.ServerTransaction)
+
+// Engine is the SIP stack of an application (python-sipsimple's Engine),
+// built on sipgo's parser, transports and transactions. It binds the
+// listeners, dispatches incoming requests to the handlers registered with
+// Handle, answers OPTIONS itself, and traces messages on demand. One Engine
+// belongs to one application; several can run in one process.
+type Engine struct {
+	center *notification.Center
+
+	mu        sync.Mutex
+	cfg       EngineConfig
+	state     string // "new", "started", "stopped"
+	ua        *sipgo.UserAgent
+	server    *sipgo.Server
+	client    *sipgo.Client
+	listeners []Listener
+	closers   []io.Closer
+	handlers  map[sip.RequestMethod]RequestHandler
+	log       *slog.Logger
+	wg        sync.WaitGroup
+
+	trace     atomic.Bool
+	traceMu   sync.Mutex
+	traceFile *os.File
+}
+
+// NewEngine returns a stopped Engine posting to center.
+func NewEngine(center *notification.Center, cfg EngineConfig) *Engine {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Engine{center: center, cfg: cfg, state: "new", log: log, handlers: map[sip.RequestMethod]RequestHandler{}}
+}
+
+// ErrEngineNotRunning is wrapped by errors from an Engine that is not started.
+var ErrEngineNotRunning = errors.New("SIP engine is not running")
+
+// Handle registers the handler for a request method (replacing any other);
+// nil removes it. Unhandled methods are answered 405 with Allow, except
+// OPTIONS, which the engine answers 200 itself.
+func (e *Engine) Handle(method string, h RequestHandler) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := sip.RequestMethod(strings.ToUpper(method))
+	if h == nil {
+		delete(e.handlers, m)
+	} else {
+		e.handlers[m] = h
+	}
+}
+
+// SetTrace turns SIPEngineSIPTrace notifications on or off at run time.
+func (e *Engine) SetTrace(on bool) { e.trace.Store(on) }
+
+// Listeners returns the bound listeners.
+func (e *Engine) Listeners() []Listener {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]Listener(nil), e.listeners...)
+}
+
+// Listener returns the listener of a transport.
+func (e *Engine) Listener(transport string) (Listener, bool) {
+	for _, l := range e.Listeners() {
+		if l.Transport == transport {
+			return l, true
+		}
+	}
+	return Listener{}, false
+}
+
+// UserAgent returns the User-Agent the engine sends.
+func (e *Engine) UserAgent() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.userAgentLocked()
+}
+
+func (e *Engine) userAgentLocked() string {
+	if e.cfg.UserAgent == "" {
+		return "sipsimple-go"
+	}
+	return e.cfg.UserAgent
+}
+
+// Client returns the sipgo client used to send requests (nil when stopped).
+func (e *Engine) Client() *sipgo.Client {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.client
+}
+
+// Start binds the listeners and starts the stack, posting
+// SIPEngineWillStart and SIPEngineDidStart, or SIPEngineDidFail with the
+// error (nothing is left bound then).
+func (e *Engine) Start(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state != "new" {
+		return fmt.Errorf("start SIP engine: it is %s", e.state)
+	}
+	e.center.Post(EngineWillStart, e, nil)
+	if err := e.startLocked(); err != nil {
+		e.closeLocked()
+		e.center.Post(EngineDidFail, e, EngineDidFailData{Error: err})
+		return err
+	}
+	e.state = "started"
+	e.trace.Store(e.cfg.Trace || e.cfg.TraceFile != "")
+	e.center.Post(EngineDidStart, e, EngineDidStartData{Listeners: append([]Listener(nil), e.listeners...)})
+	return nil
+}
+
+func (e *Engine) startLocked() error {
+	cfg := e.cfg
+	if cfg.TraceFile != "" {
+		if err := os.MkdirAll(filepath.Dir(cfg.TraceFile), 0o700); err != nil {
+			return fmt.Errorf("SIP trace file: %w", err)
+		}
+		f, err := os.OpenFile(cfg.TraceFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("SIP trace file: %w", err)
+		}
+		e.traceFile = f
+	}
+	transports := cfg.Transports
+	if transports == nil {
+		transports = []string{"udp", "tcp"}
+		if cfg.TLSConfig != nil && len(cfg.TLSConfig.Certificates) > 0 {
+			transports = append(transports, "tls")
+		}
+	}
+	ua, err := sipgo.NewUA(
+		sipgo.WithUserAgent(e.userAgentLocked()),
+		sipgo.WithUserAgenTLSConfig(cfg.TLSConfig),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(e.log)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(e.log)),
+	)
+	if err != nil {
+		return err
+	}
+	e.ua = ua
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(e.log))
+	if err != nil {
+		return err
+	}
+	srv.OnNoRoute(e.dispatch)
+	ua.TransportLayer().OnMessage(e.traceIncoming)
+	e.server = srv
+
+	host := cfg.LocalIP
+	for _, t := range transports {
+		switch strings.ToLower(t) {
+		case "udp":
+			pc, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(cfg.UDPPort)))
+			if err != nil {
+				return fmt.Errorf("listen on UDP %s: %w", net.JoinHostPort(host, strconv.Itoa(cfg.UDPPort)), err)
+			}
+			wrapped := &packetConn{PacketConn: pc, e: e}
+			e.addListener("udp", pc.LocalAddr(), pc)
+			e.serve(func() error { return srv.ServeUDP(wrapped) })
+		case "tcp":
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.TCPPort)))
+			if err != nil {
+				return fmt.Errorf("listen on TCP %s: %w", net.JoinHostPort(host, strconv.Itoa(cfg.TCPPort)), err)
+			}
+			e.addListener("tcp", l.Addr(), l)
+			e.serve(func() error { return srv.ServeTCP(l) })
+		case "tls":
+			if cfg.TLSConfig == nil || (len(cfg.TLSConfig.Certificates) == 0 && cfg.TLSConfig.GetCertificate == nil) {
+				return errors.New("listen on TLS: no certificate configured (setting tls.certificate)")
+			}
+			l, err := tls.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(cfg.TLSPort)), cfg.TLSConfig)
+			if err != nil {
+				return fmt.Errorf("listen on TLS %s: %w", net.JoinHostPort(host, strconv.Itoa(cfg.TLSPort)), err)
+			}
+			e.addListener("tls", l.Addr(), l)
+			e.serve(func() error { return srv.ServeTLS(l) })
+		default:
+			return fmt.Errorf("unsupported transport %q (want udp, tcp or tls)", t)
+		}
+	}
+	client, err := sipgo.NewClient(ua, sipgo.WithClientLogger(e.log))
+	if err != nil {
+		return err
+	}
+	e.client = client
+	return nil
+}
+
+func (e *Engine) addListener(transport string, a net.Addr, c io.Closer) {
+	ap, _ := netip.ParseAddrPort(a.String())
+	e.listeners = append(e.listeners, Listener{Transport: transport, Addr: netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())})
+	e.closers = append(e.closers, c)
+}
+
+func (e *Engine) serve(f func() error) {
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		if err := f(); err != nil && !errors.Is(err, net.ErrClosed) {
+			e.log.Debug("SIP listener stopped", "error", err)
+		}
+	}()
+}
+
+// closeLocked closes the listeners and the stack and waits for the serving
+// goroutines.
+func (e *Engine) closeLocked() {
+	for _, c := range e.closers {
+		c.Close()
+	}
+	if e.ua != nil {
+		e.ua.Close()
+	}
+	e.wg.Wait()
+	if e.traceFile != nil {
+		e.traceMu.Lock()
+		e.traceFile.Close()
+		e.traceFile = nil
+		e.traceMu.Unlock()
+	}
+	e.closers, e.listeners, e.ua, e.server, e.client = nil, nil, nil, nil, nil
+}
+
+// Stop closes every listener and connection and ends the transactions,
+// posting SIPEngineWillEnd and SIPEngineDidEnd.
+func (e *Engine) Stop(ctx context.Context) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.state != "started" {
+		return fmt.Errorf("stop: %w (it is %s)", ErrEngineNotRunning, e.state)
+	}
+	e.center.Post(EngineWillEnd, e, nil)
+	e.closeLocked()
+	e.state = "stopped"
+	e.center.Post(EngineDidEnd, e, nil)
+	return nil
+}
+
+// Allowed lists the methods the engine accepts: those with handlers plus
+// OPTIONS (and ACK/CANCEL, which follow INVITE).
+func (e *Engine) Allowed() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	methods := []string{"OPTIONS"}
+	for m := range e.handlers {
+		if m != sip.OPTIONS {
+			methods = append(methods, string(m))
+		}
+	}
+	if _, ok := e.handlers[sip.INVITE]; ok {
+		methods = append(methods, "ACK", "CANCEL")
+	}
+	slices.Sort(methods)
+	return methods
+}
+
+// dispatch routes an incoming request to its handler.
+func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
+	e.mu.Lock()
+	h := e.handlers[req.Method]
+	e.mu.Unlock()
+	if h != nil {
+		h(req, tx)
+		return
+	}
+	if tx == nil {
+		return // an ACK nobody waits for
+	}
+	switch req.Method {
+	case sip.OPTIONS:
+		e.respond(tx, e.OptionsResponse(req))
+	default:
+		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
+		res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.Allowed(), ", ")))
+		e.respond(tx, res)
+	}
+}
+
+// OptionsResponse builds the 200 answer to OPTIONS with Allow, Accept and
+// Supported.
+func (e *Engine) OptionsResponse(req *sip.Request) *sip.Response {
+	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
+	res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.Allowed(), ", ")))
+	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
+	res.AppendHeader(sip.NewHeader("Supported", "path, gruu, outbound"))
+	return res
+}
+
+// Respond sends res on tx, adding the Server header, and logs failures.
+func (e *Engine) respond(tx sip.ServerTransaction, res *sip.Response) {
+	if res.GetHeader("Server") == nil {
+		res.AppendHeader(sip.NewHeader("Server", e.UserAgent()))
+	}
+	if err := tx.Respond(res); err != nil {
+		e.log.Debug("sending response failed", "code", res.StatusCode, "error", err)
+	}
+}
+
+// Respond sends res on tx with the engine's Server header.
+func (e *Engine) Respond(tx sip.ServerTransaction, res *sip.Response) { e.respond(tx, res) }
+
+// traceIncoming traces messages parsed from stream transports (UDP
+// datagrams are traced raw by packetConn).
+func (e *Engine) traceIncoming(msg sip.Message) {
+	if !e.trace.Load() || msg.Transport() == "UDP" || strings.EqualFold(msg.Transport(), "udp") {
+		return
+	}
+	src := msg.Source()
+	dst := msg.Destination()
+	e.emitTrace(true, strings.ToLower(msg.Transport()), src, dst, []byte(msg.String()))
+}
+
+// emitTrace posts SIPEngineSIPTrace and writes the trace file.
+func (e *Engine) emitTrace(received bool, transport, src, dst string, data []byte) {
+	d := SIPTraceData{Received: received, Transport: transport, Data: data}
+	d.SourceIP, d.SourcePort = splitHostPort(src)
+	d.DestinationIP, d.DestinationPort = splitHostPort(dst)
+	e.center.Post(EngineSIPTrace, e, d)
+	e.traceMu.Lock()
+	defer e.traceMu.Unlock()
+	if e.traceFile != nil {
+		dir := "SENT"
+		if received {
+			dir = "RECEIVED"
+		}
+		fmt.Fprintf(e.traceFile, "%s %s %s %s:%d -> %s:%d (%d bytes)\n%s\n--\n", time.Now().Format(time.RFC3339Nano), dir,
+			strings.ToUpper(transport), d.SourceIP, d.SourcePort, d.DestinationIP, d.DestinationPort, len(data), data)
+	}
+}
+
+func splitHostPort(s string) (string, int) {
+	h, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return s, 0
+	}
+	n, _ := strconv.Atoi(p)
+	return h, n
+}
+
+// packetConn wraps the UDP listening socket: it traces every datagram and
+// screens received ones before sipgo parses them.
+type packetConn struct {
+	net.PacketConn
+	e *Engine
+}
+
+func (c *packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, addr, err := c.PacketConn.ReadFrom(b)
+		if err != nil {
+			return n, addr, err
+		}
+		if c.e.trace.Load() && n > 4 {
+			c.e.emitTrace(true, "udp", addr.String(), c.LocalAddr().String(), append([]byte(nil), b[:n]...))
+		}
+		if m, ok := c.e.screenDatagram(b[:n], addr, c); ok {
+			return m, addr, nil
+		}
+	}
+}
+
+func (c *packetConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	if c.e.trace.Load() {
+		c.e.emitTrace(false, "udp", c.LocalAddr().String(), addr.String(), append([]byte(nil), b...))
+	}
+	return c.PacketConn.WriteTo(b, addr)
+}

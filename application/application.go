@@ -21,6 +21,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/sipsimple-go/sipsimple/account"
 	"github.com/sipsimple-go/sipsimple/configuration"
 	"github.com/sipsimple-go/sipsimple/configuration/settings"
 	"github.com/sipsimple-go/sipsimple/core"
@@ -64,7 +65,7 @@ var (
 )
 
 // Subsystem is a part of the application that is started and stopped in
-// order: the built-in ones (configuration, the SIP engine; accounts and
+// order: the built-in ones (configuration, the SIP engine, the accounts;
 // sessions later) and any the caller adds through Options.Subsystems.
 type Subsystem interface {
 	Name() string
@@ -83,6 +84,8 @@ type Options struct {
 	// Listen, when set, overrides the engine's UDP and TCP listen address
 	// ("HOST:PORT"; TLS listens on PORT+1), like the CLI's --listen.
 	Listen string
+	// Resolver finds registration routes; nil means the default resolver.
+	Resolver account.Resolver
 	// Subsystems are started after the built-in ones, in order, and
 	// stopped before them, in reverse order.
 	Subsystems []Subsystem
@@ -113,6 +116,7 @@ type Application struct {
 	config   *configuration.Manager
 	settings *settings.SIPSimpleSettings
 	engine   *core.Engine
+	accounts *account.Manager
 	running  []Subsystem // started subsystems, in start order
 }
 
@@ -151,6 +155,13 @@ func (a *Application) Engine() *core.Engine {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.engine
+}
+
+// Accounts returns the account manager; nil before the first Start.
+func (a *Application) Accounts() *account.Manager {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.accounts
 }
 
 // Logger returns the application's logger.
@@ -202,6 +213,7 @@ func (a *Application) Start(ctx context.Context, opts Options) error {
 	subsystems := append([]Subsystem{
 		&configSubsystem{app: a, backend: backend},
 		&engineSubsystem{app: a, listen: opts.Listen},
+		&accountsSubsystem{app: a, resolver: opts.Resolver},
 	}, opts.Subsystems...)
 	for _, s := range subsystems {
 		if err := ctx.Err(); err != nil {

@@ -107,6 +107,7 @@ type Engine struct {
 	listeners []Listener
 	closers   []io.Closer
 	handlers  map[sip.RequestMethod]RequestHandler
+	udpBound  *net.UDPAddr // the UDP listener's address as bound (maybe unspecified)
 	log       *slog.Logger
 	wg        sync.WaitGroup
 
@@ -173,6 +174,14 @@ func (e *Engine) userAgentLocked() string {
 		return "sipsimple-go"
 	}
 	return e.cfg.UserAgent
+}
+
+// udpLocalAddr returns the UDP listener's bound address (nil without one):
+// requests that set it as Laddr leave through the listening socket.
+func (e *Engine) udpLocalAddr() *net.UDPAddr {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.udpBound
 }
 
 // Client returns the sipgo client used to send requests (nil when stopped).
@@ -249,6 +258,7 @@ func (e *Engine) startLocked() error {
 				return fmt.Errorf("listen on UDP %s: %w", net.JoinHostPort(host, strconv.Itoa(cfg.UDPPort)), err)
 			}
 			wrapped := &packetConn{PacketConn: pc, e: e}
+			e.udpBound = pc.LocalAddr().(*net.UDPAddr)
 			e.addListener("udp", pc.LocalAddr(), pc)
 			e.serve(func() error { return srv.ServeUDP(wrapped) })
 		case "tcp":
@@ -277,6 +287,24 @@ func (e *Engine) startLocked() error {
 		return err
 	}
 	e.client = client
+	// sipgo adds a UDP listener to its connection pool inside Serve, which
+	// runs in its own goroutine; requests sent before that would open a
+	// second socket. Wait (bounded) until every UDP listener is pooled.
+	for _, l := range e.listeners {
+		if l.Transport != "udp" {
+			continue
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			if c, _ := ua.TransportLayer().GetConnection("udp", e.udpBound.String()); c != nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				return errors.New("UDP listener did not start serving within 5s")
+			}
+			time.Sleep(200 * time.Microsecond)
+		}
+	}
 	return nil
 }
 
@@ -312,7 +340,7 @@ func (e *Engine) closeLocked() {
 		e.traceFile = nil
 		e.traceMu.Unlock()
 	}
-	e.closers, e.listeners, e.ua, e.server, e.client = nil, nil, nil, nil, nil
+	e.closers, e.listeners, e.ua, e.server, e.client, e.udpBound = nil, nil, nil, nil, nil, nil
 }
 
 // Stop closes every listener and connection and ends the transactions,
@@ -387,7 +415,29 @@ func (e *Engine) respond(tx sip.ServerTransaction, res *sip.Response) {
 	}
 	if err := tx.Respond(res); err != nil {
 		e.log.Debug("sending response failed", "code", res.StatusCode, "error", err)
+		return
 	}
+	e.traceOutgoing(res)
+}
+
+// traceOutgoing traces a message sent on a stream transport (UDP is traced
+// raw by packetConn, retransmissions included; stream transports never
+// retransmit, so tracing at the points where the engine sends is complete).
+func (e *Engine) traceOutgoing(msg sip.Message) {
+	if !e.trace.Load() || strings.EqualFold(msg.Transport(), "udp") {
+		return
+	}
+	src, dst := msg.Source(), msg.Destination()
+	if via := msg.Via(); via != nil {
+		if req, ok := msg.(*sip.Request); ok {
+			src = net.JoinHostPort(via.Host, strconv.Itoa(via.Port))
+			dst = req.Destination()
+		}
+	}
+	if res, ok := msg.(*sip.Response); ok {
+		src, dst = res.Source(), res.Destination()
+	}
+	e.emitTrace(false, strings.ToLower(msg.Transport()), src, dst, []byte(msg.String()))
 }
 
 // Respond sends res on tx with the engine's Server header.

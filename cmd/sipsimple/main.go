@@ -32,6 +32,7 @@ func failure(err error) error { return &exitError{code: 1, err: err} }
 // globals are the global flags of the DESIGN.md command-line contract.
 type globals struct {
 	configDir string
+	listen    string
 	json      bool
 }
 
@@ -46,9 +47,10 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&g.configDir, "config-dir", "", "configuration directory (default: the user config dir + /sipsimple)")
+	root.PersistentFlags().StringVar(&g.listen, "listen", "", "SIP listen address HOST:PORT for UDP and TCP (TLS on PORT+1)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON, one object per line")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
-	root.AddCommand(newVersionCommand(), newSettingsCommand(g))
+	root.AddCommand(newVersionCommand(), newSettingsCommand(g), newAccountCommand(g), newRegisterCommand(g))
 	return root
 }
 

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sipsimple-go/sipsimple/internal/interop"
 )
 
 var binary string
@@ -188,5 +190,103 @@ func TestSettingsCorruptFile(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(cfgFile); !strings.Contains(string(data), "\"5060\n") {
 		t.Fatal("corrupt file was overwritten")
+	}
+}
+
+func TestAccountCommands(t *testing.T) {
+	dir := t.TempDir()
+	cd := []string{"--config-dir", dir}
+	run := func(args ...string) result { return runCLI(t, append(cd, args...)...) }
+	if r := run("account", "add", "alice@example.test", "--password", "pw", "--display-name", "Alice Liddell",
+		"--registrar", "sip:127.0.0.1:5999", "--default"); r.code != 0 || !strings.Contains(r.stdout, "added account alice@example.test") {
+		t.Fatalf("account add: %+v", r)
+	}
+	if r := run("account", "add", "bob@example.test"); r.code != 0 {
+		t.Fatalf("account add bob: %+v", r)
+	}
+	r := run("account", "list")
+	if r.code != 0 || !strings.Contains(r.stdout, "* alice@example.test (enabled)") || !strings.Contains(r.stdout, "  bob@example.test (enabled)") ||
+		!strings.Contains(r.stdout, "bonjour@local (enabled)") {
+		t.Fatalf("account list: %+v", r)
+	}
+	r = run("account", "show", "alice@example.test")
+	for _, want := range []string{"auth.password = ***", "display_name = Alice Liddell", "sip.registrar = sip:127.0.0.1:5999", "sip.register = true"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("account show lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r := run("account", "set", "alice@example.test", "sip.register_interval", "120"); r.code != 0 || !strings.Contains(r.stdout, "sip.register_interval = 120") {
+		t.Fatalf("account set: %+v", r)
+	}
+	for _, bad := range [][]string{
+		{"account", "set", "alice@example.test", "sip.outbound_proxy", "http://x"},
+		{"account", "set", "alice@example.test", "no.such", "1"},
+		{"account", "set", "nobody@example.test", "enabled", "true"},
+		{"account", "add", "not-an-address"},
+		{"account", "add", "alice@example.test"},
+		{"account", "default", "nobody@example.test"},
+		{"account", "delete", "bonjour@local"},
+	} {
+		if r := run(bad...); r.code != 2 {
+			t.Errorf("%v: exit %d, want 2 (%s)", bad, r.code, r.stderr)
+		}
+	}
+	if r := run("account", "default", "bob@example.test"); r.code != 0 {
+		t.Fatalf("account default: %+v", r)
+	}
+	if r := run("account", "delete", "bob@example.test"); r.code != 0 {
+		t.Fatalf("account delete: %+v", r)
+	}
+	r = run("account", "list")
+	if strings.Contains(r.stdout, "bob@") || !strings.Contains(r.stdout, "* alice@example.test") {
+		t.Fatalf("after deleting the default: %+v", r)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "config")); !strings.Contains(string(data), "alice@example.test:") || strings.Contains(string(data), "bob@") {
+		t.Fatalf("config file:\n%s", data)
+	}
+}
+
+// register --once against a real registrar: exit 0 with the success and
+// end lines; a wrong password exits 1 with the failure (code 401).
+func TestRegisterOnce(t *testing.T) {
+	k := interop.StartKamailio(t, interop.KamailioConfig{Users: map[string]string{"alice": "secret"}, DisableTLS: true})
+	dir := t.TempDir()
+	cd := []string{"--config-dir", dir, "--listen", "127.0.0.1:0"}
+	run := func(args ...string) result { return runCLI(t, append(cd, args...)...) }
+	registrar := "sip:" + k.UDPAddr()
+	if r := run("account", "add", "alice@"+k.Domain, "--password", "secret", "--registrar", registrar, "--default"); r.code != 0 {
+		t.Fatalf("account add: %+v", r)
+	}
+	run("settings", "set", "sip.transport_list", "udp")
+	r := run("register", "--once")
+	if r.code != 0 || !strings.Contains(r.stdout, "SIPAccountRegistrationDidSucceed [alice@"+k.Domain+"]") ||
+		!strings.Contains(r.stdout, "code=200") || !strings.Contains(r.stdout, "SIPAccountRegistrationDidEnd") {
+		t.Fatalf("register --once: %+v", r)
+	}
+	r = run("--json", "register", "--once", "alice@"+k.Domain)
+	var sawSuccess bool
+	for _, line := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		var v struct {
+			Name   string         `json:"name"`
+			Sender string         `json:"sender"`
+			Data   map[string]any `json:"data"`
+		}
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatalf("bad JSON line %q: %v", line, err)
+		}
+		if v.Name == "SIPAccountRegistrationDidSucceed" {
+			sawSuccess = v.Data["code"] == float64(200) && v.Data["expires"] != nil && v.Data["contact_uri"] != nil && v.Sender == "alice@"+k.Domain
+		}
+	}
+	if r.code != 0 || !sawSuccess {
+		t.Fatalf("--json register --once: %+v", r)
+	}
+	run("account", "set", "alice@"+k.Domain, "auth.password", "wrong")
+	r = run("register", "--once")
+	if r.code != 1 || !strings.Contains(r.stdout, "SIPAccountRegistrationDidFail") || !strings.Contains(r.stdout, "code=401") {
+		t.Fatalf("register --once with a wrong password: %+v", r)
+	}
+	if r := run("register", "nobody@example.test", "--once"); r.code != 2 {
+		t.Fatalf("register unknown account: %+v", r)
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipsimple-go/sipsimple"
-	"github.com/sipsimple-go/sipsimple/application"
 	"github.com/sipsimple-go/sipsimple/configuration"
 	"github.com/sipsimple-go/sipsimple/configuration/settings"
 )
@@ -32,13 +31,9 @@ func newVersionCommand() *cobra.Command {
 // openSettings loads the global settings from the configuration directory
 // without starting an application (no SIP engine, no ports).
 func openSettings(g *globals) (*settings.SIPSimpleSettings, string, error) {
-	dir := g.configDir
-	if dir == "" {
-		d, err := application.DefaultConfigDir()
-		if err != nil {
-			return nil, "", usageError(err)
-		}
-		dir = d
+	dir, err := configDir(g)
+	if err != nil {
+		return nil, "", err
 	}
 	path := filepath.Join(dir, "config")
 	m := configuration.NewManager(configuration.NewFileBackend(path), nil, nil)

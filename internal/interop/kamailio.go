@@ -1,0 +1,419 @@
+package interop
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"text/template"
+	"time"
+)
+
+// kamailioTemplate is the Kamailio configuration StartKamailio fills in.
+//
+//go:embed testdata/kamailio.cfg.tmpl
+var kamailioTemplate string
+
+// DefaultDomain is the SIP domain (and digest realm) of a Kamailio started
+// with an empty KamailioConfig.Domain.
+const DefaultDomain = "example.test"
+
+// KamailioConfig configures the Kamailio started by StartKamailio. The zero
+// value is a registrar/proxy for DefaultDomain without users.
+type KamailioConfig struct {
+	// Domain is the SIP domain served and the digest realm of every
+	// challenge; default DefaultDomain. Requests addressed to 127.0.0.1
+	// are local as well, so clients may use either in their URIs.
+	Domain string
+
+	// Users maps user names to their passwords. They are kept in the
+	// in-memory htable "users"; no database is involved.
+	Users map[string]string
+
+	// MinExpires, MaxExpires and DefaultExpires are the registrar's
+	// min_expires, max_expires and default_expires in seconds. Zero
+	// MinExpires or MaxExpires disables that check (Kamailio semantics),
+	// so tests may register with very short expiries; zero
+	// DefaultExpires means 3600.
+	MinExpires, MaxExpires, DefaultExpires int
+
+	// RejectBriefExpires makes a REGISTER with an expiry below MinExpires
+	// fail with 423 Interval Too Brief (and Min-Expires) instead of
+	// having its expiry raised to MinExpires (registrar min_expires_mode).
+	RejectBriefExpires bool
+
+	// NonceExpire is the lifetime of a digest nonce in seconds (auth
+	// module nonce_expire); zero means 30. A request with an expired
+	// nonce is challenged again with stale=true.
+	NonceExpire int
+
+	// RejectWrongPassword makes a wrong password (or unknown user) fail
+	// with 403 Forbidden. By default Kamailio does what its stock
+	// configuration does: it challenges again with a fresh nonce and
+	// without stale=true (401 for REGISTER, 407 otherwise).
+	RejectWrongPassword bool
+
+	// SkipProxyAuth relays requests other than REGISTER from local users
+	// without a 407 challenge. By default they must authenticate.
+	SkipProxyAuth bool
+
+	// NoQop makes challenges carry no qop (RFC 2069 style digest). By
+	// default they offer qop="auth".
+	NoQop bool
+
+	// LogLevel is Kamailio's debug level: "error", "warn", "notice",
+	// "info" (default; one line per request received) or "debug". The
+	// environment variable INTEROP_KAMAILIO_LOG overrides the default.
+	LogLevel string
+
+	// DisableTLS turns the TLS listener off. Otherwise TLS is enabled
+	// whenever Kamailio's tls module is installed (package
+	// kamailio-tls-modules), with a certificate generated at run time.
+	DisableTLS bool
+
+	// Children is the number of worker processes per listener; default 2.
+	Children int
+
+	// StartTimeout bounds the wait until Kamailio answers; default 20s.
+	StartTimeout time.Duration
+}
+
+// Kamailio is a running Kamailio instance. It is stopped by the cleanup of
+// the test that started it.
+type Kamailio struct {
+	// Domain is the served SIP domain and digest realm.
+	Domain string
+	// Host is the address Kamailio listens on (127.0.0.1).
+	Host string
+	// UDPPort and TCPPort are the SIP ports (the same number); TLSPort
+	// is 0 when TLS is not available or disabled.
+	UDPPort, TCPPort, TLSPort int
+	// Users are the configured accounts (user -> password).
+	Users map[string]string
+	// Certificate is the server certificate of the TLS listener (nil
+	// without TLS); trust it with Certificate.Pool().
+	Certificate *TestCertificate
+	// Dir is the temporary directory holding the configuration.
+	Dir string
+	// ConfigFile is the generated kamailio.cfg.
+	ConfigFile string
+
+	proc *process
+}
+
+// kamailioLevels maps LogLevel names to Kamailio debug levels.
+var kamailioLevels = map[string]int{"error": -1, "warn": 0, "notice": 1, "info": 2, "debug": 3}
+
+type kamailioUser struct{ Name, Password string }
+
+type kamailioTemplateData struct {
+	Debug, Children                        int
+	UDPPort, TCPPort, TLSPort              int
+	TLS                                    bool
+	TLSConfigFile                          string
+	Domain                                 string
+	Users                                  []kamailioUser
+	MinExpires, MinExpiresMode, MaxExpires int
+	DefaultExpires, NonceExpire            int
+	ChallengeFlags                         int
+	RejectWrongPassword, SkipProxyAuth     bool
+}
+
+// StartKamailio writes a kamailio.cfg generated from
+// testdata/kamailio.cfg.tmpl into t.TempDir() and runs
+// "kamailio -DD -E -f kamailio.cfg" in the foreground, listening on
+// 127.0.0.1 over UDP and TCP (one port) and, when the tls module is
+// installed, TLS. It returns once Kamailio answers an OPTIONS over UDP and
+// accepts TCP connections. Kamailio is stopped (SIGTERM, then SIGKILL of its
+// process group) by t.Cleanup, and its log is appended to the test output
+// if the test failed.
+//
+// If kamailio is not installed the test fails under CI=true and is skipped
+// otherwise.
+func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
+	t.Helper()
+	bin := Require(t, "kamailio")
+
+	data := kamailioTemplateData{
+		Domain:              cfg.Domain,
+		Children:            cfg.Children,
+		MinExpires:          cfg.MinExpires,
+		MaxExpires:          cfg.MaxExpires,
+		DefaultExpires:      cfg.DefaultExpires,
+		NonceExpire:         cfg.NonceExpire,
+		RejectWrongPassword: cfg.RejectWrongPassword,
+		SkipProxyAuth:       cfg.SkipProxyAuth,
+		ChallengeFlags:      1, // qop=auth
+	}
+	if data.Domain == "" {
+		data.Domain = DefaultDomain
+	}
+	if data.Children <= 0 {
+		data.Children = 2
+	}
+	if data.DefaultExpires <= 0 {
+		data.DefaultExpires = 3600
+	}
+	if data.NonceExpire <= 0 {
+		data.NonceExpire = 30
+	}
+	if cfg.RejectBriefExpires {
+		data.MinExpiresMode = 1
+	}
+	if cfg.NoQop {
+		data.ChallengeFlags = 0
+	}
+	level := cfg.LogLevel
+	if level == "" {
+		level = os.Getenv("INTEROP_KAMAILIO_LOG")
+	}
+	if level == "" {
+		level = "info"
+	}
+	debug, ok := kamailioLevels[strings.ToLower(level)]
+	if !ok {
+		t.Fatalf("interop: unknown Kamailio LogLevel %q", level)
+	}
+	data.Debug = debug
+	if !validConfigToken(data.Domain) {
+		t.Fatalf("interop: invalid Kamailio domain %q", data.Domain)
+	}
+	users := make(map[string]string, len(cfg.Users))
+	for name, pw := range cfg.Users {
+		if !validConfigToken(name) || !validConfigString(pw) {
+			t.Fatalf("interop: Kamailio user %q: user names must be SIP tokens and passwords must not contain quotes, backslashes, $ or control characters", name)
+		}
+		users[name] = pw
+		data.Users = append(data.Users, kamailioUser{name, pw})
+	}
+	sort.Slice(data.Users, func(i, j int) bool { return data.Users[i].Name < data.Users[j].Name })
+
+	dir := t.TempDir()
+	k := &Kamailio{
+		Domain:     data.Domain,
+		Host:       Loopback,
+		Users:      users,
+		Dir:        dir,
+		ConfigFile: filepath.Join(dir, "kamailio.cfg"),
+	}
+	if !cfg.DisableTLS && kamailioModuleAvailable(bin, "tls") {
+		data.TLS = true
+		k.Certificate = GenerateTestCertificate(t, dir, data.Domain)
+		data.TLSConfigFile = filepath.Join(dir, "tls.cfg")
+		tlsCfg := fmt.Sprintf(`# Generated by internal/interop for a test Kamailio.
+[server:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+certificate = %s
+private_key = %s
+
+[client:default]
+method = TLSv1.2+
+verify_certificate = no
+require_certificate = no
+`, k.Certificate.CertFile, k.Certificate.KeyFile)
+		if err := os.WriteFile(data.TLSConfigFile, []byte(tlsCfg), 0o644); err != nil {
+			t.Fatalf("interop: %v", err)
+		}
+	}
+	tmpl, err := template.New("kamailio.cfg").Option("missingkey=error").Parse(kamailioTemplate)
+	if err != nil {
+		t.Fatalf("interop: parse Kamailio template: %v", err)
+	}
+
+	timeout := cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = 20 * time.Second
+	}
+	const attempts = 5
+	for attempt := 1; ; attempt++ {
+		data.UDPPort = FreeUDPTCPPort(t)
+		data.TCPPort = data.UDPPort
+		data.TLSPort = 0
+		if data.TLS {
+			data.TLSPort = FreePort(t, "tcp")
+		}
+		var cfgText bytes.Buffer
+		if err := tmpl.Execute(&cfgText, data); err != nil {
+			t.Fatalf("interop: render Kamailio config: %v", err)
+		}
+		if err := os.WriteFile(k.ConfigFile, cfgText.Bytes(), 0o644); err != nil {
+			t.Fatalf("interop: %v", err)
+		}
+		k.UDPPort, k.TCPPort, k.TLSPort = data.UDPPort, data.TCPPort, data.TLSPort
+
+		out := newOutput()
+		cmd := exec.Command(bin, "-DD", "-E", "-f", k.ConfigFile,
+			"-Y", dir, "-w", dir, "-m", "64", "-M", "8")
+		cmd.Dir = dir
+		proc, err := startProcess("kamailio", cmd, out)
+		if err != nil {
+			t.Fatalf("interop: %v", err)
+		}
+		k.proc = proc
+		proc.registerCleanup(t)
+
+		t0 := time.Now()
+		err = k.waitReady(timeout)
+		println("DEBUGREADY", time.Since(t0).String())
+		if err == nil {
+			t.Logf("interop: kamailio %s up: udp/tcp %s:%d, tls port %d (config %s)",
+				k.Domain, k.Host, k.UDPPort, k.TLSPort, k.ConfigFile)
+			return k
+		}
+		_ = proc.stop()
+		if attempt < attempts && proc.exited() && strings.Contains(out.String(), "Address already in use") {
+			t.Logf("interop: kamailio ports %d/%d taken, retrying with new ports", k.UDPPort, k.TLSPort)
+			continue
+		}
+		t.Fatalf("interop: kamailio did not start: %v (its output follows)", err)
+	}
+}
+
+// waitReady waits until Kamailio answers an OPTIONS over UDP and accepts a
+// TCP (and TLS) connection, or exits, or the timeout expires.
+func (k *Kamailio) waitReady(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	// Stop waiting as soon as the process exits (bad config, busy port).
+	go func() {
+		select {
+		case <-k.proc.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if _, _, err := PingUDP(ctx, k.UDPAddr(), "sip:"+k.UDPAddr()); err != nil {
+		if k.proc.exited() {
+			code, _ := k.proc.exitCode()
+			return fmt.Errorf("kamailio exited with code %d", code)
+		}
+		return err
+	}
+	for _, port := range []int{k.TCPPort, k.TLSPort} {
+		if port == 0 {
+			continue
+		}
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp4", net.JoinHostPort(k.Host, strconv.Itoa(port)))
+		if err != nil {
+			return fmt.Errorf("kamailio answers on UDP but not on TCP port %d: %w", port, err)
+		}
+		c.Close()
+	}
+	return nil
+}
+
+// UDPAddr returns the UDP listening address, "127.0.0.1:port".
+func (k *Kamailio) UDPAddr() string { return net.JoinHostPort(k.Host, strconv.Itoa(k.UDPPort)) }
+
+// TCPAddr returns the TCP listening address, "127.0.0.1:port".
+func (k *Kamailio) TCPAddr() string { return net.JoinHostPort(k.Host, strconv.Itoa(k.TCPPort)) }
+
+// TLSAddr returns the TLS listening address, or "" without TLS.
+func (k *Kamailio) TLSAddr() string {
+	if k.TLSPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(k.Host, strconv.Itoa(k.TLSPort))
+}
+
+// RequireTLS fails (under CI) or skips the test if this Kamailio has no TLS
+// listener, i.e. if kamailio-tls-modules is not installed.
+func (k *Kamailio) RequireTLS(t testing.TB) {
+	t.Helper()
+	if k.TLSPort == 0 {
+		unavailable(t, "kamailio tls module not installed (package kamailio-tls-modules); .ci/run installs it")
+	}
+}
+
+// ServerURI returns the URI of the server for transport "udp", "tcp" or
+// "tls", e.g. "sip:127.0.0.1:5060;transport=tcp" (for an outbound proxy or
+// registrar setting).
+func (k *Kamailio) ServerURI(transport string) string {
+	switch strings.ToLower(transport) {
+	case "tcp":
+		return "sip:" + k.TCPAddr() + ";transport=tcp"
+	case "tls":
+		return "sip:" + k.TLSAddr() + ";transport=tls"
+	}
+	return "sip:" + k.UDPAddr()
+}
+
+// AOR returns the address of record of user in the served domain,
+// "sip:user@domain".
+func (k *Kamailio) AOR(user string) string { return "sip:" + user + "@" + k.Domain }
+
+// Output returns the collector of Kamailio's log (stderr), e.g. to wait
+// for a log line with WaitForString.
+func (k *Kamailio) Output() *Output { return k.proc.out }
+
+// Log returns Kamailio's log (stderr) so far.
+func (k *Kamailio) Log() string { return k.proc.out.String() }
+
+// Stop stops Kamailio now (SIGTERM, then SIGKILL of its process group). It
+// is called by the test cleanup anyway; calling it twice is harmless.
+func (k *Kamailio) Stop() error { return k.proc.stop() }
+
+// kamailioModuleAvailable reports whether Kamailio module name is
+// installed, looking in the module directory compiled into bin ("-L path"
+// default shown by "kamailio -h") and the usual Debian/RPM locations.
+func kamailioModuleAvailable(bin, name string) bool {
+	dirs := []string{}
+	if out, err := exec.Command(bin, "-h").CombinedOutput(); err == nil || len(out) > 0 {
+		for _, line := range strings.Split(string(out), "\n") {
+			if _, rest, ok := strings.Cut(line, "Modules search path (default: "); ok {
+				dirs = append(dirs, strings.Split(strings.TrimSuffix(strings.TrimSpace(rest), ")"), ":")...)
+			}
+		}
+	}
+	prefix := filepath.Dir(filepath.Dir(bin))
+	dirs = append(dirs, filepath.Join(prefix, "lib", "kamailio", "modules"),
+		filepath.Join(prefix, "lib64", "kamailio", "modules"))
+	if m, _ := filepath.Glob(filepath.Join(prefix, "lib", "*", "kamailio", "modules")); m != nil {
+		dirs = append(dirs, m...)
+	}
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, name+".so")); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// validConfigToken reports whether s can be put into the configuration as a
+// user name or domain: letters, digits and -_.!~*'+ only.
+func validConfigToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		case strings.ContainsRune("-_.!~*+", r):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validConfigString reports whether s can be put between double quotes in
+// the configuration without escaping.
+func validConfigString(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' || r == '$' {
+			return false
+		}
+	}
+	return true
+}

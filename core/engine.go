@@ -378,6 +378,9 @@ func (e *Engine) Allowed() []string {
 
 // dispatch routes an incoming request to its handler.
 func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
+	if !e.checkRequest(req, tx) {
+		return
+	}
 	e.mu.Lock()
 	h := e.handlers[req.Method]
 	e.mu.Unlock()
@@ -404,7 +407,7 @@ func (e *Engine) OptionsResponse(req *sip.Request) *sip.Response {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
 	res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.Allowed(), ", ")))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
-	res.AppendHeader(sip.NewHeader("Supported", "path, gruu, outbound"))
+	res.AppendHeader(sip.NewHeader("Supported", strings.Join(supportedOptionTags, ", ")))
 	return res
 }
 

@@ -440,3 +440,17 @@ func TestKamailioTCPContactReachedOverConnection(t *testing.T) {
 		t.Fatalf("MESSAGE to bob over TCP: got %q, want 200", resp.startLine)
 	}
 }
+
+// TestKamailioDirWithHash starts Kamailio from a subtest whose t.TempDir()
+// contains "#" (duplicate subtest names), which Kamailio's tls.cfg parser
+// would take for a comment.
+func TestKamailioDirWithHash(t *testing.T) {
+	for i := 0; i < 2; i++ {
+		t.Run("dup", func(t *testing.T) {
+			k := StartKamailio(t, KamailioConfig{})
+			if k.TLSPort != 0 && strings.Contains(k.Certificate.CertFile, "#") {
+				t.Fatalf("certificate path %q contains '#'", k.Certificate.CertFile)
+			}
+		})
+	}
+}

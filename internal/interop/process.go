@@ -92,21 +92,21 @@ func (p *process) signal(sig syscall.Signal) {
 	}
 }
 
-// stop sends SIGTERM (repeated every 250ms), waits up to stopGrace, then
-// SIGKILLs the whole process group and waits again. It is idempotent and always bounded in time.
+// stop sends SIGTERM (repeated every 250ms, to the process group), waits up
+// to stopGrace, then SIGKILLs the whole process group and waits again. It is idempotent and always bounded in time.
 func (p *process) stop() error {
 	if !p.exited() {
-		// SIGTERM is repeated: Kamailio's main process records a signal
-		// and handles it in its pause() loop, so a SIGTERM that arrives
-		// while it is still forking its workers (just after start-up) is
-		// only acted upon at the next signal.
+		// SIGTERM goes to the main process first, then every 250ms to
+		// the whole process group: Kamailio's main process acts on a
+		// signal in its pause() loop, so a SIGTERM that arrives while it
+		// is still forking its workers (just after start-up) waits for
+		// the next signal; and a worker that was forked too late to get
+		// main's SIGTERM would keep main waiting for it.
 		grace := time.NewTimer(stopGrace)
 		defer grace.Stop()
 		resend := time.NewTicker(250 * time.Millisecond)
 		defer resend.Stop()
 		_ = p.cmd.Process.Signal(syscall.SIGTERM)
-		t0 := time.Now()
-		defer func() { println("DEBUGSTOP", p.name, time.Since(t0).String()) }()
 	wait:
 		for {
 			select {
@@ -115,7 +115,7 @@ func (p *process) stop() error {
 			case <-grace.C:
 				break wait
 			case <-resend.C:
-				_ = p.cmd.Process.Signal(syscall.SIGTERM)
+				_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
 			}
 		}
 	}
@@ -146,8 +146,12 @@ func (p *process) waitErr() error {
 // test failed, appends the process output to the test log.
 func (p *process) registerCleanup(t testing.TB) {
 	t.Cleanup(func() {
+		start := time.Now()
 		if err := p.stop(); err != nil {
 			t.Errorf("interop: %v", err)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Logf("interop: %s (pid %d) took %v to stop", p.name, p.cmd.Process.Pid, d.Round(time.Millisecond))
 		}
 		if t.Failed() {
 			t.Logf("---- %s output (pid %d) ----\n%s\n---- end of %s output ----",

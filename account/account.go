@@ -99,6 +99,8 @@ type Account struct {
 	registrar *registrar
 	deleted   bool
 	lastKey   string // registrationKey when last reconciled
+	handler   Handler
+	events    events // runs handler calls in order
 }
 
 func newContactUser() string {

@@ -110,6 +110,12 @@ func (m *Manager) Start(ctx context.Context) error {
 	for _, a := range loaded {
 		m.reconcile(a)
 	}
+	if e := m.engine(); e != nil {
+		// Incoming calls and messages go to their account's handler (the
+		// session manager takes INVITE over when it starts).
+		e.Handle("INVITE", m.handleIncoming)
+		e.Handle("MESSAGE", m.handleIncoming)
+	}
 	m.center.Post(ManagerDidStart, m, nil)
 	return nil
 }
@@ -123,7 +129,12 @@ func (m *Manager) Stop(ctx context.Context) error {
 	}
 	m.started = false
 	accounts := m.sortedLocked()
+	e := m.eng
 	m.mu.Unlock()
+	if e != nil {
+		e.Handle("INVITE", nil)
+		e.Handle("MESSAGE", nil)
+	}
 	var wg sync.WaitGroup
 	for _, a := range accounts {
 		wg.Add(1)

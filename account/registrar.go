@@ -115,6 +115,7 @@ func (r *registrar) failAll(code int, reason string) {
 	}
 	r.mu.Unlock()
 	a.notify(RegistrationDidFail, RegistrationDidFailData{Code: code, Reason: reason, Registration: reg, Delay: delay})
+	a.reportRegistration(RegistrationState{Code: code, Reason: reason})
 }
 
 func jitter(max time.Duration) time.Duration {
@@ -139,6 +140,7 @@ func (r *registrar) HandleNotification(n notification.Notification) {
 		if !stopping {
 			a.notify(RegistrationDidSucceed, RegistrationDidSucceedData{Code: d.Code, Reason: d.Reason,
 				ContactURI: d.ContactURI, ContactURIList: d.ContactURIList, Expires: d.Expires, Registration: r.reg})
+			a.reportRegistration(RegistrationState{Registered: true, Code: d.Code, Reason: d.Reason, Expires: d.Expires})
 		}
 	case core.RegistrationWillExpire:
 		a.notify(RegistrationWillRefresh, nil)

@@ -57,6 +57,10 @@ func (a *authorizer) challenged(res *sip.Response) error {
 	}
 	usable := 0
 	var lastErr error
+	// A server offering several algorithms for a realm sends one challenge
+	// per algorithm in order of preference (RFC 8760 section 2.4): answer
+	// the first one we support and ignore the others.
+	answered := map[string]bool{}
 	for _, h := range headers {
 		chal, err := digest.ParseChallenge(h.Value())
 		if err != nil {
@@ -71,10 +75,15 @@ func (a *authorizer) challenged(res *sip.Response) error {
 			lastErr = fmt.Errorf("no credentials for realm %q (ours are for %q)", chal.Realm, a.creds.Realm)
 			continue
 		}
+		key := answer + "\x00" + strings.ToLower(chal.Realm)
+		if answered[key] {
+			continue
+		}
 		if a.answeredFresh && !chal.Stale {
 			return fmt.Errorf("realm %q: %w", chal.Realm, ErrAuthRejected)
 		}
-		a.challenges[answer+"\x00"+strings.ToLower(chal.Realm)] = &authChallenge{header: answer, chal: chal}
+		a.challenges[key] = &authChallenge{header: answer, chal: chal}
+		answered[key] = true
 		usable++
 	}
 	if usable == 0 {

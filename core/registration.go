@@ -295,9 +295,16 @@ func (r *Registration) register(route Route, refresh bool) {
 		case res.StatusCode >= 200 && res.StatusCode < 300:
 			r.auth.succeeded()
 			if r.succeeded(res, route, contact, expires) {
-				removeOld = &contact
-				contact, _ = r.contactFor(route)
-				continue // the contact was rewritten: register the new one
+				// The contact was rewritten: register the new one and
+				// remove the old one in the same REGISTER. (The old one is
+				// a copy: removeOld must not alias contact.)
+				previous := contact
+				removeOld = &previous
+				if contact, err = r.contactFor(route); err != nil {
+					fail(0, err.Error(), minExp, err)
+					return
+				}
+				continue
 			}
 			return
 		default:
@@ -346,8 +353,12 @@ func (r *Registration) succeeded(res *sip.Response, route Route, contact SIPURI,
 			recv, _ := via.Params.Get("received")
 			rport, _ := via.Params.Get("rport")
 			if n, err := strconv.Atoi(rport); err == nil && n > 0 && recv != "" && (recv != contact.Host || n != contact.Port) {
+				// Keep the parameters of the contact registered (its
+				// transport in particular); only the address changes.
+				rewritten := contact.Clone()
+				rewritten.Host, rewritten.Port = recv, n
 				r.mu.Lock()
-				r.cfg.Contact.Host, r.cfg.Contact.Port = recv, n
+				r.cfg.Contact = rewritten
 				r.lastContact = contact
 				r.mu.Unlock()
 				return true

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/spf13/cobra"
 
 	"github.com/sipsimple-go/sipsimple/account"
@@ -394,3 +395,5 @@ func newRegisterCommand(g *globals) *cobra.Command {
 	cmd.Flags().DurationVar(&duration, "duration", 0, "stop after this long (e.g. 30s)")
 	return cmd
 }
+
+func sipHeader(name, value string) sip.Header { return sip.NewHeader(name, value) }

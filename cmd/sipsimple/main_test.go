@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -288,5 +289,37 @@ func TestRegisterOnce(t *testing.T) {
 	}
 	if r := run("register", "nobody@example.test", "--once"); r.code != 2 {
 		t.Fatalf("register unknown account: %+v", r)
+	}
+}
+
+// options: 0 and the status line on a 2xx (Kamailio answers itself), 1
+// when nobody answers, 2 for a bad URI.
+func TestOptions(t *testing.T) {
+	k := interop.StartKamailio(t, interop.KamailioConfig{DisableTLS: true})
+	dir := t.TempDir()
+	cd := []string{"--config-dir", dir, "--listen", "127.0.0.1:0"}
+	r := runCLI(t, append(cd, "options", "sip:"+k.UDPAddr())...)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "SIP/2.0 200") {
+		t.Fatalf("options to Kamailio: %+v", r)
+	}
+	// Over TCP too (the URI's transport parameter picks it).
+	peer := runCLI(t, append(cd, "options", "sip:"+k.TCPAddr()+";transport=tcp")...)
+	if peer.code != 0 {
+		t.Fatalf("options over TCP: %+v", peer)
+	}
+	dead, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	r = runCLI(t, append(cd, "options", "--timeout", "1s", "sip:"+dead.LocalAddr().String())...)
+	if r.code != 1 || !strings.Contains(r.stderr, "no answer") {
+		t.Fatalf("options to a silent port: %+v", r)
+	}
+	if r := runCLI(t, append(cd, "options", "http://example.test")...); r.code != 2 {
+		t.Fatalf("options with a bad URI: %+v", r)
+	}
+	if r := runCLI(t, append(cd, "options", "--account", "nobody@example.test", "sip:"+k.UDPAddr())...); r.code != 2 {
+		t.Fatalf("options with an unknown account: %+v", r)
 	}
 }

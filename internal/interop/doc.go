@@ -20,4 +20,15 @@
 //
 // When a program is missing the test is skipped, except under CI=true, where
 // it fails: .ci/run installs the peers (see Require).
+//
+// Ports: Kamailio, SIPp and baresip take their ports on the command line or
+// in their configuration, so the harness picks free ports (FreePort) and
+// starts again with new ones if a peer reports "address already in use".
+// Readiness is observed, never slept for: an OPTIONS answered (Kamailio), a
+// socket bound (SIPp), "baresip is ready." plus a control connection
+// (baresip).
+//
+// Debugging: a failing test shows each peer's output; set
+// INTEROP_KAMAILIO_LOG=debug for Kamailio's debug log, or SIPpOptions
+// TraceMessages for SIPp's message log.
 package interop

@@ -3,11 +3,13 @@ package interop
 import (
 	"fmt"
 	"net"
+	"runtime"
 	"strings"
 	"testing"
 )
 
-// recordingTB records Fatalf/Skipf instead of stopping the test.
+// recordingTB records Fatalf/Skipf and ends the calling goroutine, like
+// the real ones; use it through run.
 type recordingTB struct {
 	testing.TB
 	fatal, skip string
@@ -16,9 +18,22 @@ type recordingTB struct {
 func (r *recordingTB) Helper() {}
 func (r *recordingTB) Fatalf(format string, args ...any) {
 	r.fatal = fmt.Sprintf(format, args...)
+	runtime.Goexit()
 }
 func (r *recordingTB) Skipf(format string, args ...any) {
 	r.skip = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// run calls f with r on a goroutine of its own (so that Fatalf/Skipf can
+// end it) and waits for it.
+func (r *recordingTB) run(f func(testing.TB)) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f(r)
+	}()
+	<-done
 }
 
 func TestRequireMissingProgram(t *testing.T) {
@@ -26,7 +41,7 @@ func TestRequireMissingProgram(t *testing.T) {
 	t.Run("CI", func(t *testing.T) {
 		t.Setenv("CI", "true")
 		r := &recordingTB{TB: t}
-		Require(r, prog)
+		r.run(func(tb testing.TB) { Require(tb, prog) })
 		if want := prog + " not installed; .ci/run installs it"; r.fatal != want || r.skip != "" {
 			t.Fatalf("under CI: fatal %q, skip %q; want fatal %q", r.fatal, r.skip, want)
 		}
@@ -34,7 +49,7 @@ func TestRequireMissingProgram(t *testing.T) {
 	t.Run("local", func(t *testing.T) {
 		t.Setenv("CI", "")
 		r := &recordingTB{TB: t}
-		Require(r, prog)
+		r.run(func(tb testing.TB) { Require(tb, prog) })
 		if r.fatal != "" || !strings.Contains(r.skip, prog+" not installed") {
 			t.Fatalf("without CI: fatal %q, skip %q; want a skip", r.fatal, r.skip)
 		}

@@ -249,7 +249,7 @@ func RunSIPp(t testing.TB, opts SIPpOptions) *SIPp {
 		if opts.Remote != "" && network == "tcp" {
 			return s // a TCP client has no listening socket to wait for
 		}
-		err = s.waitBound(network, 10*time.Second)
+		err = s.waitBound(network, opts.Remote != "", 10*time.Second)
 		if err == nil {
 			return s
 		}
@@ -265,14 +265,16 @@ func RunSIPp(t testing.TB, opts SIPpOptions) *SIPp {
 // /proc/net/udp or /proc/net/tcp (a listening socket), or until it exits.
 // It polls every 10ms, without binding the port itself (which could make
 // SIPp's own bind fail).
-func (s *SIPp) waitBound(network string, timeout time.Duration) error {
+func (s *SIPp) waitBound(network string, client bool, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	for {
 		if code, exited := s.proc.exitCode(); exited {
-			if code == SIPpExitAllCallsOK || code == SIPpExitSomeCallsFail {
-				return nil // a fast client may be done already
+			// A fast client may be done already; a server cannot be, and
+			// SIPp also exits with 1 when it cannot load the scenario.
+			if client && (code == SIPpExitAllCallsOK || code == SIPpExitSomeCallsFail) && fileExists(s.StatFile) {
+				return nil
 			}
 			return fmt.Errorf("sipp exited with code %d", code)
 		}
@@ -429,6 +431,11 @@ func atoiOr(s string, def int) int {
 		return def
 	}
 	return n
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func readFileString(path string) string {

@@ -133,3 +133,16 @@ func TestSIPpOverTCP(t *testing.T) {
 		}
 	}
 }
+
+// TestSIPpBadScenario checks that a scenario SIPp cannot load fails
+// RunSIPp instead of leaving the test waiting for a server that never
+// listens.
+func TestSIPpBadScenario(t *testing.T) {
+	r := &recordingTB{TB: t}
+	r.run(func(tb testing.TB) {
+		RunSIPp(tb, SIPpOptions{ScenarioXML: "<scenario><oops></scenario>", Calls: 1})
+	})
+	if !strings.Contains(r.fatal, "sipp did not start") {
+		t.Fatalf("RunSIPp with a broken scenario: fatal %q", r.fatal)
+	}
+}

@@ -1,0 +1,151 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// maxAuthRounds bounds the challenge/answer rounds of one request.
+const maxAuthRounds = 3
+
+// SendRequest sends an out-of-dialog request (OPTIONS, MESSAGE, ...)
+// through route and returns its final response. Digest challenges (401,
+// 407) are answered with creds when given; a rejected password is not
+// retried. The request needs From, To, Call-ID, CSeq and Max-Forwards; Via,
+// the destination and the transport are set here. Provisional responses
+// are skipped. The context bounds the whole exchange.
+func (e *Engine) SendRequest(ctx context.Context, req *sip.Request, route Route, creds *Credentials) (*sip.Response, error) {
+	var auth *authorizer
+	if creds != nil {
+		auth = newAuthorizer(*creds)
+	}
+	for round := 0; ; round++ {
+		if err := e.prepareRequest(req, route); err != nil {
+			return nil, err
+		}
+		if auth != nil {
+			if err := auth.authorize(req); err != nil {
+				return nil, err
+			}
+		}
+		res, err := e.transactOnce(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if (res.StatusCode != 401 && res.StatusCode != 407) || auth == nil || round == maxAuthRounds {
+			return res, nil
+		}
+		if err := auth.challenged(res); err != nil {
+			return res, fmt.Errorf("%s %s: %w", req.Method, req.Recipient.String(), err)
+		}
+		if cseq := req.CSeq(); cseq != nil {
+			cseq.SeqNo++
+		}
+	}
+}
+
+// prepareRequest sets the destination, transport and a new top Via (with
+// rport) advertising the engine's listening address for the route.
+func (e *Engine) prepareRequest(req *sip.Request, route Route) error {
+	if route.Port == 0 {
+		route.Port = 5060
+		if route.Transport == "tls" {
+			route.Port = 5061
+		}
+	}
+	if route.Transport == "" {
+		route.Transport = "udp"
+	}
+	host, port, err := e.localHostPort(route)
+	if err != nil {
+		return err
+	}
+	req.SetTransport(strings.ToUpper(route.Transport))
+	req.SetDestination(net.JoinHostPort(route.Address, strconv.Itoa(route.Port)))
+	req.RemoveHeader("Via")
+	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: strings.ToUpper(route.Transport),
+		Host: host, Port: port, Params: sip.NewParams()}
+	via.Params.Add("branch", sip.GenerateBranch())
+	via.Params.Add("rport", "")
+	req.PrependHeader(via)
+	if route.Transport == "udp" {
+		if a := e.udpLocalAddr(); a != nil {
+			req.Laddr = sip.Addr{IP: a.IP, Port: a.Port}
+		}
+	}
+	if req.GetHeader("User-Agent") == nil {
+		req.AppendHeader(sip.NewHeader("User-Agent", e.UserAgent()))
+	}
+	return nil
+}
+
+// transactOnce runs one client transaction and returns its final response.
+func (e *Engine) transactOnce(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	client := e.Client()
+	if client == nil {
+		return nil, ErrEngineNotRunning
+	}
+	tx, err := client.TransactionRequest(ctx, req, sipgo.ClientRequestBuild)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Terminate()
+	e.traceOutgoing(req)
+	for {
+		select {
+		case res := <-tx.Responses():
+			if res.IsProvisional() {
+				continue
+			}
+			return res, nil
+		case <-tx.Done():
+			if err := tx.Err(); err != nil {
+				return nil, err
+			}
+			return nil, errors.New("transaction ended without a final response")
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// NewRequest builds an out-of-dialog request from one party to another with
+// a new Call-ID, a From tag, CSeq 1 and Max-Forwards 70. contact, when not
+// zero, becomes the Contact header; routeSet becomes Route headers.
+func NewRequest(method string, target SIPURI, from NameAddr, to NameAddr, contact SIPURI, routeSet []SIPURI) (*sip.Request, error) {
+	var ruri sip.Uri
+	if err := sip.ParseUri(target.String(), &ruri); err != nil {
+		return nil, fmt.Errorf("request URI %s: %w", target, err)
+	}
+	req := sip.NewRequest(sip.RequestMethod(strings.ToUpper(method)), ruri)
+	var fromURI, toURI sip.Uri
+	if err := sip.ParseUri(from.URI.String(), &fromURI); err != nil {
+		return nil, fmt.Errorf("From %s: %w", from.URI, err)
+	}
+	if err := sip.ParseUri(to.URI.String(), &toURI); err != nil {
+		return nil, fmt.Errorf("To %s: %w", to.URI, err)
+	}
+	fh := &sip.FromHeader{DisplayName: from.DisplayName, Address: fromURI, Params: sip.NewParams()}
+	fh.Params.Add("tag", sip.GenerateTagN(16))
+	req.AppendHeader(fh)
+	req.AppendHeader(&sip.ToHeader{DisplayName: to.DisplayName, Address: toURI, Params: sip.NewParams()})
+	callID := sip.CallIDHeader(sip.GenerateTagN(24))
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: req.Method})
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(&maxFwd)
+	for _, r := range routeSet {
+		req.AppendHeader(sip.NewHeader("Route", "<"+r.String()+">"))
+	}
+	if contact.Host != "" {
+		req.AppendHeader(sip.NewHeader("Contact", "<"+contact.String()+">"))
+	}
+	return req, nil
+}

@@ -163,12 +163,18 @@ func (a *Account) Contact(transport string) (core.SIPURI, error) {
 
 // Credentials returns the account's digest credentials: the auth user name
 // (or the id's user part), the password and the display name.
+//
+// The BonjourAccount has no password; its user name is its contact user
+// (seed 000: credentials built from the contact and the display name).
 func (a *Account) Credentials() core.Credentials {
+	name, _ := a.DisplayName.Get()
+	if a.bonjour {
+		return core.Credentials{DisplayName: name, Username: a.contactUser}
+	}
 	user, ok := a.Auth.Username.Get()
 	if !ok {
 		user = a.address.Username
 	}
-	name, _ := a.DisplayName.Get()
 	return core.Credentials{DisplayName: name, Username: user, Password: a.Auth.Password.Get()}
 }
 

@@ -284,3 +284,77 @@ func TestManagerBookkeeping(t *testing.T) {
 		t.Fatalf("deleted account still stored: %v", names)
 	}
 }
+
+// Changing a registration setting re-registers; the outbound setting adds
+// +sip.instance and reg-id to the Contact; Delete unregisters first.
+func TestAccountReRegisterAndDelete(t *testing.T) {
+	k := interop.StartKamailio(t, interop.KamailioConfig{Users: map[string]string{"dave": "pw"}, DisableTLS: true})
+	e := newEnv(t, staticResolver{kamailioRoute(k, "udp")})
+	var contacts []string
+	e.engine.SetTrace(true)
+	contactSeen := make(chan string, 16)
+	defer e.center.Observe(core.EngineSIPTrace, e.engine, func(n notification.Notification) {
+		d, _ := notification.Data[core.SIPTraceData](n)
+		if d.Received || !strings.HasPrefix(string(d.Data), "REGISTER") {
+			return
+		}
+		for _, line := range strings.Split(string(d.Data), "\r\n") {
+			if strings.HasPrefix(line, "Contact:") {
+				contactSeen <- line
+			}
+		}
+	})()
+	a := e.newAccount(t, "dave@"+k.Domain, "pw")
+	ok := e.center.Expect(RegistrationDidSucceed, a)
+	a.Save()
+	first := wait[RegistrationDidSucceedData](t, ok)
+
+	ended := e.center.Expect(RegistrationDidEnd, a)
+	again := e.center.Expect(RegistrationDidSucceed, a)
+	a.SIP.Outbound.Set(true)
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	wait[RegistrationDidEndData](t, ended) // the old registration is removed
+	second := wait[RegistrationDidSucceedData](t, again)
+	if second.Registration == first.Registration {
+		t.Fatal("not re-registered with a new registration")
+	}
+	for len(contactSeen) > 0 {
+		contacts = append(contacts, <-contactSeen)
+	}
+	last := contacts[len(contacts)-1]
+	if !strings.Contains(last, `+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>"`) || !strings.Contains(last, "reg-id=1") {
+		t.Fatalf("outbound contact %q", last)
+	}
+
+	// A change that does not touch registration does not re-register.
+	var extra atomic.Int32
+	defer e.center.Observe(RegistrationDidSucceed, a, func(notification.Notification) { extra.Add(1) })()
+	a.Presence.PublishInterval.Set(900 * time.Second)
+	a.Save()
+
+	ended = e.center.Expect(RegistrationDidEnd, a)
+	removed := e.center.Expect(ManagerDidRemoveAccount, e.mgr)
+	if err := a.Delete(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wait[RegistrationDidEndData](t, ended)
+	wait[AccountData](t, removed)
+	if extra.Load() != 0 {
+		t.Fatal("a non-registration change re-registered")
+	}
+	if err := a.Save(); err == nil {
+		t.Fatal("Save after Delete succeeded")
+	}
+}
+
+func TestBonjourCredentials(t *testing.T) {
+	e := newEnv(t, staticResolver{})
+	b := e.mgr.Bonjour()
+	b.DisplayName.Set("Alice")
+	c := b.Credentials()
+	if c.Username != b.ContactUser() || c.Password != "" || c.DisplayName != "Alice" {
+		t.Fatalf("bonjour credentials %+v", c)
+	}
+}

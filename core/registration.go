@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 	"github.com/google/uuid"
 )
@@ -474,10 +473,6 @@ func localAddressFor(route Route) (string, error) {
 
 // transact sends one REGISTER and returns its final response.
 func (r *Registration) transact(route Route, contact SIPURI, expires time.Duration, removeOld *SIPURI) (*sip.Response, error) {
-	client := r.e.Client()
-	if client == nil {
-		return nil, ErrEngineNotRunning
-	}
 	req, err := r.build(route, contact, expires, removeOld)
 	if err != nil {
 		return nil, err
@@ -497,28 +492,7 @@ func (r *Registration) transact(route Route, contact SIPURI, expires time.Durati
 		r.mu.Unlock()
 		cancel()
 	}()
-	tx, err := client.TransactionRequest(ctx, req, sipgo.ClientRequestBuild)
-	if err != nil {
-		return nil, err
-	}
-	r.e.traceOutgoing(req)
-	defer tx.Terminate()
-	for {
-		select {
-		case res := <-tx.Responses():
-			if res.IsProvisional() {
-				continue
-			}
-			return res, nil
-		case <-tx.Done():
-			if err := tx.Err(); err != nil {
-				return nil, err
-			}
-			return nil, errors.New("transaction ended without a final response")
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
+	return r.e.transactOnce(ctx, req)
 }
 
 // build creates a REGISTER with the next CSeq.
@@ -563,21 +537,8 @@ func (r *Registration) build(route Route, contact SIPURI, expires time.Duration,
 	req.AppendHeader(sip.NewHeader("Supported", r.cfg.Supported))
 	req.AppendHeader(sip.NewHeader("User-Agent", r.e.UserAgent()))
 	req.AppendHeader(sip.NewHeader("Allow", strings.Join(r.e.Allowed(), ", ")))
-	req.SetTransport(strings.ToUpper(route.Transport))
-	req.SetDestination(net.JoinHostPort(route.Address, strconv.Itoa(route.Port)))
-	viaHost, viaPort, err := r.e.localHostPort(route)
-	if err != nil {
+	if err := r.e.prepareRequest(req, route); err != nil {
 		return nil, err
-	}
-	via := &sip.ViaHeader{ProtocolName: "SIP", ProtocolVersion: "2.0", Transport: strings.ToUpper(route.Transport),
-		Host: viaHost, Port: viaPort, Params: sip.NewParams()}
-	via.Params.Add("branch", sip.GenerateBranch())
-	via.Params.Add("rport", "")
-	req.PrependHeader(via)
-	if route.Transport == "udp" {
-		if a := r.e.udpLocalAddr(); a != nil {
-			req.Laddr = sip.Addr{IP: a.IP, Port: a.Port}
-		}
 	}
 	if err := r.auth.authorize(req); err != nil {
 		return nil, err

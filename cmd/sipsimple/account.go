@@ -67,6 +67,20 @@ func (s *accountStore) account(id string) (*account.Account, error) {
 	return a, nil
 }
 
+// withAccount opens the account store and runs f with the account id.
+func withAccount(cmd *cobra.Command, g *globals, id string, f func(st *accountStore, a *account.Account) error) error {
+	st, err := openAccounts(cmd, g)
+	if err != nil {
+		return err
+	}
+	defer st.close(cmd.Context())
+	a, err := st.account(id)
+	if err != nil {
+		return err
+	}
+	return f(st, a)
+}
+
 func configDir(g *globals) (string, error) {
 	if g.configDir != "" {
 		return g.configDir, nil
@@ -175,23 +189,16 @@ func newAccountCommand(g *globals) *cobra.Command {
 		Short: "Print an account's settings",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openAccounts(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer st.close(cmd.Context())
-			a, err := st.account(args[0])
-			if err != nil {
-				return err
-			}
-			for _, n := range a.Object.Settings() {
-				if n.Name() == "auth.password" && n.Text() != "" && !g.json {
-					fmt.Fprintln(cmd.OutOrStdout(), "auth.password = ***")
-					continue
+			return withAccount(cmd, g, args[0], func(st *accountStore, a *account.Account) error {
+				for _, n := range a.Object.Settings() {
+					if n.Name() == "auth.password" && n.Text() != "" && !g.json {
+						fmt.Fprintln(cmd.OutOrStdout(), "auth.password = ***")
+						continue
+					}
+					printSetting(cmd, g, n)
 				}
-				printSetting(cmd, g, n)
-			}
-			return nil
+				return nil
+			})
 		},
 	}
 	set := &cobra.Command{
@@ -199,27 +206,20 @@ func newAccountCommand(g *globals) *cobra.Command {
 		Short: "Change an account setting and save",
 		Args:  cobra.ExactArgs(3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openAccounts(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer st.close(cmd.Context())
-			a, err := st.account(args[0])
-			if err != nil {
-				return err
-			}
-			n, ok := a.Lookup(args[1])
-			if !ok {
-				return usageError(fmt.Errorf("unknown account setting %q ('sipsimple account show %s' lists them)", args[1], args[0]))
-			}
-			if err := n.SetText(args[2]); err != nil {
-				return usageError(err)
-			}
-			if err := saveAccount(a); err != nil {
-				return err
-			}
-			printSetting(cmd, g, n)
-			return nil
+			return withAccount(cmd, g, args[0], func(st *accountStore, a *account.Account) error {
+				n, ok := a.Lookup(args[1])
+				if !ok {
+					return usageError(fmt.Errorf("unknown account setting %q ('sipsimple account show %s' lists them)", args[1], args[0]))
+				}
+				if err := n.SetText(args[2]); err != nil {
+					return usageError(err)
+				}
+				if err := saveAccount(a); err != nil {
+					return err
+				}
+				printSetting(cmd, g, n)
+				return nil
+			})
 		},
 	}
 	del := &cobra.Command{
@@ -227,23 +227,16 @@ func newAccountCommand(g *globals) *cobra.Command {
 		Short: "Delete an account",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openAccounts(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer st.close(cmd.Context())
-			a, err := st.account(args[0])
-			if err != nil {
-				return err
-			}
-			if a.IsBonjour() {
-				return usageError(errors.New("the Bonjour account cannot be deleted (disable it instead)"))
-			}
-			if err := a.Delete(cmd.Context()); err != nil {
-				return failure(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "deleted account %s\n", args[0])
-			return nil
+			return withAccount(cmd, g, args[0], func(st *accountStore, a *account.Account) error {
+				if a.IsBonjour() {
+					return usageError(errors.New("the Bonjour account cannot be deleted (disable it instead)"))
+				}
+				if err := a.Delete(cmd.Context()); err != nil {
+					return failure(err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "deleted account %s\n", args[0])
+				return nil
+			})
 		},
 	}
 	def := &cobra.Command{
@@ -251,20 +244,13 @@ func newAccountCommand(g *globals) *cobra.Command {
 		Short: "Make an account the default",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openAccounts(cmd, g)
-			if err != nil {
-				return err
-			}
-			defer st.close(cmd.Context())
-			a, err := st.account(args[0])
-			if err != nil {
-				return err
-			}
-			if err := st.mgr.SetDefaultAccount(a); err != nil {
-				return usageError(err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "default account: %s\n", a.ID())
-			return nil
+			return withAccount(cmd, g, args[0], func(st *accountStore, a *account.Account) error {
+				if err := st.mgr.SetDefaultAccount(a); err != nil {
+					return usageError(err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "default account: %s\n", a.ID())
+				return nil
+			})
 		},
 	}
 	cmd.AddCommand(add, list, show, set, del, def)

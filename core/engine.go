@@ -87,6 +87,10 @@ type EngineConfig struct {
 	Logger *slog.Logger
 }
 
+// udpSocketBuffer is the receive and send buffer size asked for the UDP
+// listener.
+const udpSocketBuffer = 4 << 20
+
 // RequestHandler handles an incoming request. tx is nil for ACK.
 type RequestHandler func(req *sip.Request, tx sip.ServerTransaction)
 
@@ -256,6 +260,13 @@ func (e *Engine) startLocked() error {
 			pc, err := net.ListenPacket("udp", net.JoinHostPort(host, strconv.Itoa(cfg.UDPPort)))
 			if err != nil {
 				return fmt.Errorf("listen on UDP %s: %w", net.JoinHostPort(host, strconv.Itoa(cfg.UDPPort)), err)
+			}
+			if uc, ok := pc.(*net.UDPConn); ok {
+				// Bursts (thousands of registrations at once) overflow the
+				// default ~208 KB socket buffers; the kernel caps the request
+				// at net.core.rmem_max/wmem_max, so errors are ignored.
+				uc.SetReadBuffer(udpSocketBuffer)
+				uc.SetWriteBuffer(udpSocketBuffer)
 			}
 			wrapped := &packetConn{PacketConn: pc, e: e}
 			e.udpBound = pc.LocalAddr().(*net.UDPAddr)

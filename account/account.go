@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -93,6 +94,7 @@ type Account struct {
 	bonjour     bool
 	local       *core.SIPURI // the URI of a local (userless) account
 	localID     string
+	uri         core.SIPURI // the address of record, fixed at creation (read-only)
 
 	mu        sync.Mutex
 	active    bool
@@ -117,17 +119,17 @@ func newContactUser() string {
 func (a *Account) Address() cfg.SIPAddress { return a.address }
 
 // URI returns the account's address of record, sip:user@domain.
-func (a *Account) URI() core.SIPURI {
-	if a.local != nil {
-		return a.local.Clone()
-	}
-	host, port := a.address.Domain, 0
+func (a *Account) URI() core.SIPURI { return a.uri.Clone() }
+
+// aorURI builds the address of record from an account id.
+func aorURI(addr cfg.SIPAddress) core.SIPURI {
+	host, port := addr.Domain, 0
 	if h, p, ok := strings.Cut(host, ":"); ok {
-		var n int
-		fmt.Sscan(p, &n)
-		host, port = h, n
+		if n, err := strconv.Atoi(p); err == nil {
+			host, port = h, n
+		}
 	}
-	return core.SIPURI{Scheme: "sip", User: a.address.Username, Host: host, Port: port}
+	return core.SIPURI{Scheme: "sip", User: addr.Username, Host: host, Port: port}
 }
 
 // IsBonjour reports whether this is the BonjourAccount.

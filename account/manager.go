@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"sort"
 	"strings"
 	"sync"
@@ -42,7 +41,8 @@ type Manager struct {
 	accounts     map[string]*Account
 	bonjour      *Account
 	incomingHook IncomingHook
-	localDefault *Account // a local account made default (not persisted)
+	localDefault *Account   // a local account made default (not persisted)
+	sorted       []*Account // cached priority order, nil when stale (read-only)
 }
 
 // Config holds what a Manager needs.
@@ -102,6 +102,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	for _, a := range loaded {
 		m.accounts[a.ID()] = a
 	}
+	m.sorted = nil
 	m.started = true
 	m.mu.Unlock()
 	for _, a := range loaded {
@@ -161,7 +162,7 @@ func (m *Manager) load(id string, bonjour bool) (*Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Account{Object: obj, mgr: m, address: addr, contactUser: newContactUser(), bonjour: bonjour}
+	a := &Account{Object: obj, mgr: m, address: addr, uri: aorURI(addr), contactUser: newContactUser(), bonjour: bonjour}
 	obj.SetOwner(a)
 	a.Settings.define(obj, bonjour)
 	return a, nil
@@ -182,6 +183,7 @@ func (m *Manager) NewAccount(id string) (*Account, error) {
 func (m *Manager) add(a *Account) {
 	m.mu.Lock()
 	m.accounts[a.ID()] = a
+	m.sorted = nil
 	m.mu.Unlock()
 	m.center.Post(ManagerDidAddAccount, m, AccountData{Account: a})
 }
@@ -189,6 +191,7 @@ func (m *Manager) add(a *Account) {
 func (m *Manager) remove(a *Account) {
 	m.mu.Lock()
 	delete(m.accounts, a.ID())
+	m.sorted = nil
 	m.mu.Unlock()
 	m.center.Post(ManagerDidRemoveAccount, m, AccountData{Account: a})
 	if def, ok := m.global.DefaultAccount.Get(); ok && def.String() == a.ID() {
@@ -207,6 +210,7 @@ func (m *Manager) remove(a *Account) {
 // reconcile activates or deactivates a, and re-registers it when a
 // registration setting changed.
 func (m *Manager) reconcile(a *Account) {
+	m.invalidateOrder() // a saved priority may have changed
 	m.mu.Lock()
 	run := m.started && m.eng != nil
 	m.mu.Unlock()
@@ -255,10 +259,15 @@ func (m *Manager) Account(id string) (*Account, error) {
 func (m *Manager) Accounts() []*Account {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sortedLocked()
+	return append([]*Account(nil), m.sortedLocked()...)
 }
 
+// sortedLocked returns the cached priority order (rebuilt after an account
+// is added, removed or saved); callers must not modify it. m.mu must be held.
 func (m *Manager) sortedLocked() []*Account {
+	if m.sorted != nil {
+		return m.sorted
+	}
 	out := make([]*Account, 0, len(m.accounts))
 	for _, a := range m.accounts {
 		out = append(out, a)
@@ -270,7 +279,15 @@ func (m *Manager) sortedLocked() []*Account {
 		}
 		return out[i].ID() < out[j].ID()
 	})
+	m.sorted = out
 	return out
+}
+
+// invalidateOrder drops the cached priority order.
+func (m *Manager) invalidateOrder() {
+	m.mu.Lock()
+	m.sorted = nil
+	m.mu.Unlock()
 }
 
 // Bonjour returns the BonjourAccount.
@@ -353,7 +370,7 @@ func (m *Manager) FindAccount(uri core.SIPURI) *Account {
 		if !a.Enabled.Get() {
 			continue
 		}
-		if uri.User == a.contactUser || (uri.User == a.address.Username && strings.EqualFold(uri.Host, a.URI().Host)) {
+		if uri.User == a.contactUser || (uri.User == a.address.Username && strings.EqualFold(uri.Host, a.uri.Host)) {
 			return a
 		}
 	}
@@ -369,7 +386,7 @@ func (m *Manager) FindAccount(uri core.SIPURI) *Account {
 // outbound proxy, else the registrar, else the domain) and the transports
 // allowed.
 func (m *Manager) registrationTarget(a *Account) (core.SIPURI, []string) {
-	target := core.SIPURI{Scheme: "sip", Host: a.URI().Host, Port: a.URI().Port}
+	target := core.SIPURI{Scheme: "sip", Host: a.uri.Host, Port: a.uri.Port}
 	if s, ok := a.SIP.Registrar.Get(); ok {
 		if u, err := core.ParseSIPURI(s); err == nil {
 			target = u
@@ -447,43 +464,4 @@ func (m *Manager) defaultIP() string {
 	defer conn.Close()
 	h, _, _ := net.SplitHostPort(conn.LocalAddr().String())
 	return h
-}
-
-// SystemResolver resolves registration targets without NAPTR/SRV: an IP
-// address is used as it is; a host name through the system's A/AAAA lookup,
-// with the default port of the transport.
-type SystemResolver struct{}
-
-// Routes implements Resolver.
-func (SystemResolver) Routes(ctx context.Context, target core.SIPURI, transports []string) ([]core.Route, error) {
-	if len(transports) == 0 {
-		transports = []string{"udp"}
-	}
-	if t := target.Transport(); t != "" {
-		transports = []string{t}
-	}
-	var addrs []string
-	if a, err := netip.ParseAddr(target.Host); err == nil {
-		addrs = []string{a.String()}
-	} else {
-		ips, err := net.DefaultResolver.LookupHost(ctx, target.Host)
-		if err != nil {
-			return nil, err
-		}
-		addrs = ips
-	}
-	var routes []core.Route
-	for _, t := range transports {
-		port := target.Port
-		if port == 0 {
-			port = 5060
-			if t == "tls" {
-				port = 5061
-			}
-		}
-		for _, a := range addrs {
-			routes = append(routes, core.Route{Address: a, Port: port, Transport: t})
-		}
-	}
-	return routes, nil
 }

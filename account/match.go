@@ -57,7 +57,7 @@ func (m *Manager) AddLocal(transport string) (*Account, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Account{Object: obj, mgr: m, contactUser: newContactUser(), local: &uri, localID: id}
+	a := &Account{Object: obj, mgr: m, contactUser: newContactUser(), local: &uri, localID: id, uri: uri}
 	a.address.Domain = uri.HostPort()
 	obj.SetOwner(a)
 	a.Settings.define(obj, true)
@@ -97,7 +97,7 @@ func (m *Manager) FindForOutgoing(target string) *Account {
 		}
 	}
 	for _, a := range accounts {
-		if strings.EqualFold(a.URI().Host, u.Host) {
+		if strings.EqualFold(a.uri.Host, u.Host) {
 			return a
 		}
 	}
@@ -129,7 +129,7 @@ func (m *Manager) FindForIncoming(req *sip.Request) *Account {
 		if t, bound := a.SIP.Transport.Get(); !bound || t == transport {
 			score += 8
 		}
-		au := a.URI()
+		au := a.uri
 		if strings.EqualFold(au.Host, host) || (a.IsLocal() && strings.EqualFold(au.Host, req.Recipient.Host)) {
 			score += 4
 		}
@@ -166,7 +166,7 @@ func (m *Manager) FindForIncoming(req *sip.Request) *Account {
 // them: the id's domain, with the port of the registrar URI when that
 // names the same host.
 func (a *Account) serverHostPort() (string, int) {
-	u := a.URI()
+	u := a.uri
 	if s, ok := a.SIP.Registrar.Get(); ok {
 		if r, err := core.ParseSIPURI(s); err == nil && strings.EqualFold(r.Host, u.Host) {
 			return u.Host, r.Port
@@ -193,8 +193,11 @@ func (m *Manager) known(a *Account) bool {
 
 // enabled returns the enabled accounts in priority order.
 func (m *Manager) enabled() []*Account {
+	m.mu.Lock()
+	all := m.sortedLocked()
+	m.mu.Unlock()
 	var out []*Account
-	for _, a := range m.Accounts() {
+	for _, a := range all {
 		if a.Enabled.Get() {
 			out = append(out, a)
 		}

@@ -111,6 +111,7 @@ type Engine struct {
 	listeners []Listener
 	closers   []io.Closer
 	handlers  map[sip.RequestMethod]RequestHandler
+	allowed   []string     // cached Allow list, nil when stale
 	udpBound  *net.UDPAddr // the UDP listener's address as bound (maybe unspecified)
 	log       *slog.Logger
 	wg        sync.WaitGroup
@@ -144,6 +145,7 @@ func (e *Engine) Handle(method string, h RequestHandler) {
 	} else {
 		e.handlers[m] = h
 	}
+	e.allowed = nil // recomputed on next use
 }
 
 // SetTrace turns SIPEngineSIPTrace notifications on or off at run time.
@@ -374,17 +376,34 @@ func (e *Engine) Stop(ctx context.Context) error {
 func (e *Engine) Allowed() []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	methods := []string{"OPTIONS"}
-	for m := range e.handlers {
-		if m != sip.OPTIONS {
-			methods = append(methods, string(m))
+	return append([]string(nil), e.allowedLocked()...)
+}
+
+// allowedLocked returns the cached, sorted method list (recomputed by
+// Handle); callers must not modify it. e.mu must be held.
+func (e *Engine) allowedLocked() []string {
+	if e.allowed == nil {
+		methods := []string{"OPTIONS"}
+		for m := range e.handlers {
+			if m != sip.OPTIONS {
+				methods = append(methods, string(m))
+			}
 		}
+		if _, ok := e.handlers[sip.INVITE]; ok {
+			methods = append(methods, "ACK", "CANCEL")
+		}
+		slices.Sort(methods)
+		e.allowed = methods
 	}
-	if _, ok := e.handlers[sip.INVITE]; ok {
-		methods = append(methods, "ACK", "CANCEL")
-	}
-	slices.Sort(methods)
-	return methods
+	return e.allowed
+}
+
+// allowedMethods returns the cached list for the per-request checks
+// without copying it.
+func (e *Engine) allowedMethods() []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.allowedLocked()
 }
 
 // dispatch routes an incoming request to its handler.
@@ -407,7 +426,7 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 		e.respond(tx, e.OptionsResponse(req))
 	default:
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
-		res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.Allowed(), ", ")))
+		res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.allowedMethods(), ", ")))
 		e.respond(tx, res)
 	}
 }
@@ -416,7 +435,7 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 // Supported.
 func (e *Engine) OptionsResponse(req *sip.Request) *sip.Response {
 	res := sip.NewResponseFromRequest(req, 200, "OK", nil)
-	res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.Allowed(), ", ")))
+	res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.allowedMethods(), ", ")))
 	res.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	res.AppendHeader(sip.NewHeader("Supported", strings.Join(supportedOptionTags, ", ")))
 	return res

@@ -536,7 +536,7 @@ func (r *Registration) build(route Route, contact SIPURI, expires time.Duration,
 	req.AppendHeader(sip.NewHeader("Expires", strconv.Itoa(int(expires/time.Second))))
 	req.AppendHeader(sip.NewHeader("Supported", r.cfg.Supported))
 	req.AppendHeader(sip.NewHeader("User-Agent", r.e.UserAgent()))
-	req.AppendHeader(sip.NewHeader("Allow", strings.Join(r.e.Allowed(), ", ")))
+	req.AppendHeader(sip.NewHeader("Allow", strings.Join(r.e.allowedMethods(), ", ")))
 	if err := r.e.prepareRequest(req, route); err != nil {
 		return nil, err
 	}

@@ -45,7 +45,7 @@ func firstLine(b []byte) string {
 func (e *Engine) checkRequest(req *sip.Request, tx sip.ServerTransaction) bool {
 	opts := sipcheck.RequestOptions{
 		Supported:            supportedOptionTags,
-		AllowedMethods:       e.Allowed(),
+		AllowedMethods:       e.allowedMethods(),
 		AcceptedContentTypes: []string{"application/sdp"},
 	}
 	code, reason := sipcheck.Request(req, opts)

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -119,6 +120,15 @@ type Engine struct {
 	trace     atomic.Bool
 	traceMu   sync.Mutex
 	traceFile *os.File
+
+	// Stop drains requests already read before closing the stack (see
+	// drainLocked): stopping makes the UDP listener drop what it reads,
+	// reqRead counts requests read (ACK and CANCEL aside), reqDispatched
+	// those that reached dispatch, lastReqRead is the last read's time.
+	stopping      atomic.Bool
+	reqRead       atomic.Int64
+	reqDispatched atomic.Int64
+	lastReqRead   atomic.Int64
 }
 
 // NewEngine returns a stopped Engine posting to center.
@@ -337,14 +347,57 @@ func (e *Engine) serve(f func() error) {
 	}()
 }
 
+// Drain bounds: Stop waits until every request read has reached dispatch,
+// or until drainQuiet has passed since the last one was read (a
+// retransmission is absorbed by its transaction and never reaches dispatch),
+// and never longer than drainMax.
+const (
+	drainQuiet = 50 * time.Millisecond
+	drainMax   = 250 * time.Millisecond
+)
+
+// drainLocked stops reading UDP and waits (bounded) for the requests
+// already read to get their server transaction. sipgo hands each request to
+// a goroutine of its own, which looks up the connection to answer on in a
+// pool that closing the stack empties; a request still on its way then
+// makes sipgo open a new socket towards its Via host, which may be any
+// address, and that socket is never closed.
+func (e *Engine) drainLocked() {
+	e.stopping.Store(true)
+	deadline := time.Now().Add(drainMax)
+	for e.reqDispatched.Load() < e.reqRead.Load() {
+		now := time.Now()
+		if now.After(deadline) || now.Sub(time.Unix(0, e.lastReqRead.Load())) > drainQuiet {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// noteRequestRead counts a request read from the network for drainLocked.
+func (e *Engine) noteRequestRead() {
+	e.lastReqRead.Store(time.Now().UnixNano())
+	e.reqRead.Add(1)
+}
+
+// countsForDrain tells whether a request with this start line is counted
+// by drainLocked: ACK and CANCEL may never reach dispatch.
+func countsForDrain(method string) bool {
+	return method != "ACK" && method != "CANCEL"
+}
+
 // closeLocked closes the listeners and the stack and waits for the serving
 // goroutines.
 func (e *Engine) closeLocked() {
-	for _, c := range e.closers {
-		c.Close()
-	}
+	e.drainLocked()
+	// The transactions end first: a transaction still retransmitting after
+	// its listener is gone makes sipgo open a new socket towards the Via
+	// host, which may be any address (and leaks the socket's reader).
 	if e.ua != nil {
 		e.ua.Close()
+	}
+	for _, c := range e.closers {
+		c.Close()
 	}
 	e.wg.Wait()
 	if e.traceFile != nil {
@@ -408,6 +461,9 @@ func (e *Engine) allowedMethods() []string {
 
 // dispatch routes an incoming request to its handler.
 func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
+	if countsForDrain(string(req.Method)) {
+		e.reqDispatched.Add(1)
+	}
 	if !e.checkRequest(req, tx) {
 		return
 	}
@@ -479,6 +535,9 @@ func (e *Engine) Respond(tx sip.ServerTransaction, res *sip.Response) { e.respon
 // traceIncoming traces messages parsed from stream transports (UDP
 // datagrams are traced raw by packetConn).
 func (e *Engine) traceIncoming(msg sip.Message) {
+	if req, ok := msg.(*sip.Request); ok && !strings.EqualFold(msg.Transport(), "udp") && countsForDrain(string(req.Method)) {
+		e.noteRequestRead()
+	}
 	if !e.trace.Load() || msg.Transport() == "UDP" || strings.EqualFold(msg.Transport(), "udp") {
 		return
 	}
@@ -530,10 +589,26 @@ func (c *packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		if c.e.trace.Load() && n > 4 {
 			c.e.emitTrace(true, "udp", addr.String(), c.LocalAddr().String(), append([]byte(nil), b[:n]...))
 		}
+		if c.e.stopping.Load() {
+			continue // the engine is stopping: nothing new is taken in
+		}
 		if m, ok := c.e.screenDatagram(b[:n], addr, c); ok {
+			if isCountedRequest(b[:m]) {
+				c.e.noteRequestRead()
+			}
 			return m, addr, nil
 		}
 	}
+}
+
+// isCountedRequest tells whether a screened datagram is a request that
+// drainLocked waits for.
+func isCountedRequest(b []byte) bool {
+	if bytes.HasPrefix(b, []byte("SIP/")) {
+		return false
+	}
+	sp := bytes.IndexByte(b, ' ')
+	return sp > 0 && countsForDrain(string(b[:sp]))
 }
 
 func (c *packetConn) WriteTo(b []byte, addr net.Addr) (int, error) {

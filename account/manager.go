@@ -43,6 +43,7 @@ type Manager struct {
 	incomingHook IncomingHook
 	localDefault *Account   // a local account made default (not persisted)
 	sorted       []*Account // cached priority order, nil when stale (read-only)
+	regLimiter   *core.Limiter
 }
 
 // Config holds what a Manager needs.
@@ -55,7 +56,17 @@ type Config struct {
 	// Resolver finds registration routes; nil means RFC 3263 lookups
 	// (NewLookupResolver).
 	Resolver Resolver
+	// MaxRegistrationsInFlight caps the REGISTER transactions the
+	// Manager's accounts have in flight at once (0 means
+	// DefaultMaxRegistrationsInFlight): thousands of accounts registering
+	// or unregistering together queue for a slot instead of overflowing
+	// socket buffers and the registrar.
+	MaxRegistrationsInFlight int
 }
+
+// DefaultMaxRegistrationsInFlight is the default cap on REGISTER
+// transactions in flight per Manager.
+const DefaultMaxRegistrationsInFlight = 200
 
 // NewManager returns a stopped Manager.
 func NewManager(c Config) *Manager {
@@ -63,8 +74,13 @@ func NewManager(c Config) *Manager {
 	if r == nil {
 		r = NewLookupResolver()
 	}
+	n := c.MaxRegistrationsInFlight
+	if n <= 0 {
+		n = DefaultMaxRegistrationsInFlight
+	}
+	lim, _ := core.NewLimiter(n) // n > 0
 	return &Manager{center: c.Center, config: c.Configuration, global: c.Settings, eng: c.Engine,
-		resolver: r, accounts: map[string]*Account{}}
+		resolver: r, accounts: map[string]*Account{}, regLimiter: lim}
 }
 
 func (m *Manager) engine() *core.Engine {
@@ -426,6 +442,7 @@ func (m *Manager) newRegistration(a *Account) (*core.Registration, error) {
 		Credentials:    a.Credentials(),
 		Expires:        expires,
 		ContactRewrite: a.SIP.ContactRewrite.Get(),
+		Limiter:        m.regLimiter,
 	}
 	c.DisplayName, _ = a.DisplayName.Get()
 	if s, ok := a.SIP.Registrar.Get(); ok {

@@ -17,3 +17,11 @@ func TestScaleRegister1000(t *testing.T) {
 	res := bench.RunRegistrationScale(t, bench.ScaleConfig{Accounts: 1000, Deadline: 90 * time.Second})
 	t.Log(res)
 }
+
+// TestRegistrationsQueueForASlot registers 30 accounts with room for one
+// REGISTER in flight: they queue for the slot, and every registration and
+// unregistration still succeeds.
+func TestRegistrationsQueueForASlot(t *testing.T) {
+	res := bench.RunRegistrationScale(t, bench.ScaleConfig{Accounts: 30, MaxInFlight: 1, Deadline: 60 * time.Second})
+	t.Log(res)
+}

@@ -47,6 +47,9 @@ type ScaleConfig struct {
 	// other than 200) in ScaleResult.UnregisterFailures instead of
 	// failing the test.
 	CountUnregisterFailures bool
+	// MaxInFlight is the Manager's cap on REGISTERs in flight
+	// (account.Config.MaxRegistrationsInFlight); 0 means its default.
+	MaxInFlight int
 	// HeapProfile, when set, is the file that receives a heap profile
 	// (pprof) taken while every account is registered.
 	HeapProfile string
@@ -232,7 +235,7 @@ func RunRegistrationScale(t testing.TB, c ScaleConfig) ScaleResult {
 		t.Fatalf("bench: settings: %v", err)
 	}
 	mgr := account.NewManager(account.Config{Center: center, Configuration: config, Settings: global,
-		Engine: engine, Resolver: route})
+		Engine: engine, Resolver: route, MaxRegistrationsInFlight: c.MaxInFlight})
 
 	regCtx, cancel := context.WithTimeout(ctx, c.Deadline)
 	defer cancel()

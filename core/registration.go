@@ -93,6 +93,10 @@ type RegistrationConfig struct {
 	Timeout time.Duration
 	// Supported is the Supported header (default "path").
 	Supported string
+	// Limiter, when set, is shared with other registrations to cap the
+	// REGISTER transactions in flight; waiting for a slot does not count
+	// towards Timeout.
+	Limiter *Limiter
 }
 
 // Registration registers one contact with a registrar and keeps it
@@ -121,6 +125,11 @@ type Registration struct {
 	refresh     *time.Timer
 	refreshGen  int
 	lastContact SIPURI
+	// rewritten is the contact the registrar saw through rewrittenRoute
+	// (ContactRewrite); hasRewrite says whether it is set.
+	rewritten      SIPURI
+	rewrittenRoute Route
+	hasRewrite     bool
 }
 
 type regCommand struct {
@@ -357,7 +366,7 @@ func (r *Registration) succeeded(res *sip.Response, route Route, contact SIPURI,
 				rewritten := contact.Clone()
 				rewritten.Host, rewritten.Port = recv, n
 				r.mu.Lock()
-				r.cfg.Contact = rewritten
+				r.rewritten, r.rewrittenRoute, r.hasRewrite = rewritten, route, true
 				r.lastContact = contact
 				r.mu.Unlock()
 				return true
@@ -425,8 +434,18 @@ func (r *Registration) unregister() {
 }
 
 // contactFor completes the contact URI for route.
+//
+// A contact rewritten from what the registrar saw applies only to the route
+// it was learned on; through any other route the configured contact is
+// used again (the NAT binding differs per destination), as PJSUA does.
 func (r *Registration) contactFor(route Route) (SIPURI, error) {
 	r.mu.Lock()
+	if r.hasRewrite && r.rewrittenRoute == route {
+		c := r.rewritten.Clone()
+		r.mu.Unlock()
+		return c, nil
+	}
+	r.hasRewrite = false
 	c := r.cfg.Contact.Clone()
 	r.mu.Unlock()
 	if c.Scheme == "" {
@@ -477,7 +496,7 @@ func (r *Registration) transact(route Route, contact SIPURI, expires time.Durati
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeout)
+	ctx, cancel := context.WithCancel(context.Background())
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -492,7 +511,13 @@ func (r *Registration) transact(route Route, contact SIPURI, expires time.Durati
 		r.mu.Unlock()
 		cancel()
 	}()
-	return r.e.transactOnce(ctx, req)
+	if err := r.cfg.Limiter.Acquire(ctx); err != nil {
+		return nil, err
+	}
+	defer r.cfg.Limiter.Release()
+	txCtx, txCancel := context.WithTimeout(ctx, r.cfg.Timeout)
+	defer txCancel()
+	return r.e.transactOnce(txCtx, req)
 }
 
 // build creates a REGISTER with the next CSeq.

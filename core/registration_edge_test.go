@@ -344,6 +344,22 @@ func TestRegistrationEdgeContactRewrite(t *testing.T) {
 				t.Errorf("second REGISTER contacts %q, want <%s> and %s;expires=0", got, want, first)
 			}
 			waitSIPp(t, s)
+
+			// Through another route the rewritten address means nothing
+			// (the NAT binding is per destination): the configured contact
+			// is registered again.
+			s2, route2 := runRegistrar(t, "register_rewrite.xml", transport)
+			if err := r.Register(route2); err != nil {
+				t.Fatal(err)
+			}
+			ev.next(RegistrationDidSucceed)
+			if len(ev.sent) != 4 {
+				t.Fatalf("%d REGISTERs sent, want 4", len(ev.sent))
+			}
+			if got := contacts(ev.sent[2]); len(got) < 1 || got[0] != first {
+				t.Errorf("first REGISTER through the second route has contacts %q, want %s first", got, first)
+			}
+			waitSIPp(t, s2)
 		})
 	}
 }

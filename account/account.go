@@ -103,6 +103,7 @@ type Account struct {
 	lastKey   string // registrationKey when last reconciled
 	handler   Handler
 	events    events // runs handler calls in order
+	presence  presence
 }
 
 func newContactUser() string {
@@ -241,6 +242,7 @@ func (a *Account) Delete(ctx context.Context) error {
 	if a.bonjour {
 		return errors.New("the BonjourAccount cannot be deleted")
 	}
+	a.endSubscriptions(ctx, "noresource")
 	a.deactivate(ctx)
 	a.mu.Lock()
 	a.deleted = true
@@ -298,6 +300,7 @@ func (a *Account) deactivate(ctx context.Context) {
 	r := a.registrar
 	a.registrar = nil
 	a.mu.Unlock()
+	a.endSubscriptions(ctx, "deactivated")
 	if r != nil {
 		r.stop(true)
 		r.wait(ctx)

@@ -14,9 +14,9 @@ import (
 // run on the account's own goroutine, one event at a time, never on a
 // network goroutine; they may call any API. An event the handler does not
 // answer gets PJSUA's default action: incoming calls are rejected,
-// instant messages from strangers are answered (sip.unknown_message_response:
-// 200, or 480) and dropped. Embed DefaultHandler to implement only some
-// methods.
+// presence subscriptions are accepted, instant messages from strangers are
+// answered (sip.unknown_message_response: 200, or 480) and dropped. Embed
+// DefaultHandler to implement only some methods.
 type Handler interface {
 	// OnIncomingCall gets an INVITE this account was chosen for. Answer
 	// it with in.Respond; unanswered, it is rejected with 480.
@@ -26,6 +26,11 @@ type Handler interface {
 	OnIncomingMessage(a *Account, in *Incoming)
 	// OnRegistrationState reports each registration outcome.
 	OnRegistrationState(a *Account, st RegistrationState)
+	// OnIncomingSubscription gets a watcher's presence SUBSCRIBE. Answer
+	// it with sub.Accept (a.AcceptPresence sends the account's status),
+	// sub.AcceptPending or sub.Reject; unanswered, it is accepted with
+	// the account's status.
+	OnIncomingSubscription(a *Account, sub *core.IncomingSubscription)
 }
 
 // DefaultHandler leaves every event to its default action.
@@ -39,6 +44,9 @@ func (DefaultHandler) OnIncomingMessage(*Account, *Incoming) {}
 
 // OnRegistrationState implements Handler.
 func (DefaultHandler) OnRegistrationState(*Account, RegistrationState) {}
+
+// OnIncomingSubscription implements Handler (default: accept).
+func (DefaultHandler) OnIncomingSubscription(*Account, *core.IncomingSubscription) {}
 
 // RegistrationState is a registration outcome given to OnRegistrationState.
 type RegistrationState struct {
@@ -134,6 +142,13 @@ func (ev *events) run() {
 // handler and the default action on the account's event goroutine.
 func (m *Manager) handleIncoming(req *sip.Request, tx sip.ServerTransaction) {
 	e := m.engine()
+	if to := req.To(); to != nil {
+		if tag, _ := to.Params.Get("tag"); tag != "" {
+			// Inside a dialog nobody here knows (RFC 3261 12.2.2).
+			e.Respond(tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
+			return
+		}
+	}
 	a := m.FindForIncoming(req)
 	if a == nil {
 		e.Respond(tx, sip.NewResponseFromRequest(req, 404, "Not Found", nil))

@@ -132,6 +132,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		// session manager takes INVITE over when it starts).
 		e.Handle("INVITE", m.handleIncoming)
 		e.Handle("MESSAGE", m.handleIncoming)
+		e.Handle("SUBSCRIBE", m.handleSubscribe)
 	}
 	m.center.Post(ManagerDidStart, m, nil)
 	return nil
@@ -151,6 +152,7 @@ func (m *Manager) Stop(ctx context.Context) error {
 	if e != nil {
 		e.Handle("INVITE", nil)
 		e.Handle("MESSAGE", nil)
+		e.Handle("SUBSCRIBE", nil)
 	}
 	var wg sync.WaitGroup
 	for _, a := range accounts {

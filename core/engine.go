@@ -112,6 +112,7 @@ type Engine struct {
 	listeners []Listener
 	closers   []io.Closer
 	handlers  map[sip.RequestMethod]RequestHandler
+	dialogs   dialogs
 	allowed   []string     // cached Allow list, nil when stale
 	udpBound  *net.UDPAddr // the UDP listener's address as bound (maybe unspecified)
 	log       *slog.Logger
@@ -145,7 +146,8 @@ var ErrEngineNotRunning = errors.New("SIP engine is not running")
 
 // Handle registers the handler for a request method (replacing any other);
 // nil removes it. Unhandled methods are answered 405 with Allow, except
-// OPTIONS, which the engine answers 200 itself.
+// OPTIONS, which the engine answers 200 itself. Requests inside a dialog
+// registered with RegisterDialog go to that dialog's handler instead.
 func (e *Engine) Handle(method string, h RequestHandler) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -465,6 +467,10 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 		e.reqDispatched.Add(1)
 	}
 	if !e.checkRequest(req, tx) {
+		return
+	}
+	if h := e.dialogHandler(req); h != nil {
+		h(req, tx)
 		return
 	}
 	e.mu.Lock()

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -155,16 +154,7 @@ func runRegistrar(t *testing.T, scenario string, transport ...string) (*interop.
 // succeeded, i.e. every check_it regexp of the scenario matched.
 func waitSIPp(t *testing.T, s *interop.SIPp) interop.SIPpResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	res, err := s.Wait(ctx)
-	if err != nil {
-		t.Fatalf("sipp: %v", err)
-	}
-	if !res.OK() || res.Successful != 1 {
-		t.Fatalf("sipp registrar: %v, want exit 0 with 1 successful call\n%s", res, res.Screen)
-	}
-	return res
+	return s.WaitOK(t)
 }
 
 func newEdgeRegistration(t *testing.T, e *Engine, cfg RegistrationConfig) *Registration {

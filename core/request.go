@@ -26,6 +26,18 @@ func (e *Engine) SendRequest(ctx context.Context, req *sip.Request, route Route,
 	if creds != nil {
 		auth = newAuthorizer(*creds)
 	}
+	res, err := e.sendAuthorized(ctx, req, route, auth)
+	if err != nil && res != nil {
+		return res, fmt.Errorf("%s %s: %w", req.Method, req.Recipient.String(), err)
+	}
+	return res, err
+}
+
+// sendAuthorized sends req through route, answering digest challenges with
+// auth when it is not nil (each answer takes the next CSeq), and returns
+// the final response. A rejected password returns the response and an
+// error.
+func (e *Engine) sendAuthorized(ctx context.Context, req *sip.Request, route Route, auth *authorizer) (*sip.Response, error) {
 	for round := 0; ; round++ {
 		if err := e.prepareRequest(req, route); err != nil {
 			return nil, err
@@ -43,7 +55,7 @@ func (e *Engine) SendRequest(ctx context.Context, req *sip.Request, route Route,
 			return res, nil
 		}
 		if err := auth.challenged(res); err != nil {
-			return res, fmt.Errorf("%s %s: %w", req.Method, req.Recipient.String(), err)
+			return res, err
 		}
 		if cseq := req.CSeq(); cseq != nil {
 			cseq.SeqNo++

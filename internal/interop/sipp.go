@@ -370,6 +370,23 @@ func (s *SIPp) Wait(ctx context.Context) (SIPpResult, error) {
 	return r, ctxErr
 }
 
+// WaitOK waits (up to 20 s) for SIPp to end a one-call scenario and fails
+// the test unless it exited 0 with that call successful, i.e. every
+// check_it regexp matched. The screen and message log go into the failure.
+func (s *SIPp) WaitOK(t testing.TB) SIPpResult {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := s.Wait(ctx)
+	if err != nil {
+		t.Fatalf("sipp: %v", err)
+	}
+	if !res.OK() || res.Successful != 1 {
+		t.Fatalf("sipp: %v, want exit 0 with 1 successful call\n%s", res, res.Screen)
+	}
+	return res
+}
+
 // lastStatsRow parses SIPp's -trace_stat file (";"-separated, header row
 // first) and returns its last row by column name.
 func lastStatsRow(path string) (map[string]string, error) {

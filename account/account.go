@@ -99,8 +99,10 @@ type Account struct {
 	mu        sync.Mutex
 	active    bool
 	registrar *registrar
+	publisher *publisher
 	deleted   bool
 	lastKey   string // registrationKey when last reconciled
+	lastPub   string // publishKey when last reconciled
 	handler   Handler
 	events    events // runs handler calls in order
 	presence  presence
@@ -210,6 +212,32 @@ func (a *Account) registrationKey() string {
 	return b.String()
 }
 
+// publishKey is the text of the presence settings whose change requires a
+// new publication (the registration settings restart everything anyway).
+func (a *Account) publishKey() string {
+	return a.Presence.Publish.Node().Text() + "\x00" + a.Presence.PublishInterval.Node().Text()
+}
+
+// restartPublisher stops the publication and starts a new one if
+// publishing is (still) enabled.
+func (a *Account) restartPublisher(ctx context.Context) {
+	a.mu.Lock()
+	old := a.publisher
+	a.publisher = nil
+	var p *publisher
+	if a.active && a.Presence.Publish.Get() && !a.bonjour && a.local == nil {
+		p = newPublisher(a)
+		a.publisher = p
+	}
+	a.mu.Unlock()
+	if old != nil {
+		old.stop(ctx)
+	}
+	if p != nil {
+		p.start()
+	}
+}
+
 // Save validates and persists the settings (see configuration.Object.Save).
 // The first save adds the account to the manager
 // (SIPAccountManagerDidAddAccount); enabling or disabling it activates or
@@ -281,10 +309,18 @@ func (a *Account) activate() {
 		r = newRegistrar(a)
 		a.registrar = r
 	}
+	var p *publisher
+	if a.Presence.Publish.Get() && !a.bonjour && a.local == nil {
+		p = newPublisher(a)
+		a.publisher = p
+	}
 	a.mu.Unlock()
 	a.mgr.center.Post(DidActivate, a, nil)
 	if r != nil {
 		r.start()
+	}
+	if p != nil {
+		p.start()
 	}
 }
 
@@ -297,10 +333,13 @@ func (a *Account) deactivate(ctx context.Context) {
 		return
 	}
 	a.active = false
-	r := a.registrar
-	a.registrar = nil
+	r, p := a.registrar, a.publisher
+	a.registrar, a.publisher = nil, nil
 	a.mu.Unlock()
 	a.endSubscriptions(ctx, "deactivated")
+	if p != nil {
+		p.stop(ctx)
+	}
 	if r != nil {
 		r.stop(true)
 		r.wait(ctx)

@@ -233,11 +233,12 @@ func (m *Manager) reconcile(a *Account) {
 	run := m.started && m.eng != nil
 	m.mu.Unlock()
 	want := run && a.Enabled.Get()
-	key := a.registrationKey()
+	key, pubKey := a.registrationKey(), a.publishKey()
 	a.mu.Lock()
 	active := a.active
 	changed := a.lastKey != "" && a.lastKey != key
-	a.lastKey = key
+	pubChanged := a.lastPub != "" && a.lastPub != pubKey
+	a.lastKey, a.lastPub = key, pubKey
 	a.mu.Unlock()
 	switch {
 	case want && !active:
@@ -251,6 +252,10 @@ func (m *Manager) reconcile(a *Account) {
 		defer cancel()
 		a.deactivate(ctx)
 		a.activate()
+	case want && active && pubChanged:
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.restartPublisher(ctx)
 	}
 }
 
@@ -426,6 +431,25 @@ func (m *Manager) registrationTarget(a *Account) (core.SIPURI, []string) {
 		}
 	}
 	return target, transports
+}
+
+// newPublication creates the core publication of an account's presence.
+func (m *Manager) newPublication(a *Account) (*core.Publication, error) {
+	e := m.engine()
+	if e == nil {
+		return nil, core.ErrEngineNotRunning
+	}
+	c := core.PublicationConfig{AOR: a.URI(), Credentials: a.Credentials(), Expires: a.Presence.PublishInterval.Get()}
+	c.DisplayName, _ = a.DisplayName.Get()
+	if s, ok := a.SIP.OutboundProxy.Get(); ok {
+		u, err := core.ParseSIPURI(s)
+		if err != nil {
+			return nil, fmt.Errorf("setting sip.outbound_proxy: %w", err)
+		}
+		u.Parameters.Set("lr", "")
+		c.RouteSet = []core.SIPURI{u}
+	}
+	return e.NewPublication(c)
 }
 
 // newRegistration creates the core registration of an account.

@@ -43,7 +43,8 @@ func (a *Account) OnlineStatus() OnlineStatus {
 }
 
 // SetOnlineStatus changes the status advertised to watchers and sends it
-// at once in a NOTIFY on every active presence subscription (PJSUA
+// at once in a NOTIFY on every active presence subscription and, when
+// presence.publish is on, in a PUBLISH (PJSUA
 // pjsua_acc_set_online_status2).
 func (a *Account) SetOnlineStatus(st OnlineStatus) error {
 	if _, err := payloads.MarshalPIDF(payloads.Presence{Entity: "sip:x@y", Activity: st.Activity}); err != nil {
@@ -62,7 +63,28 @@ func (a *Account) SetOnlineStatus(st OnlineStatus) error {
 			s.PushContent(payloads.PIDFContentType, doc) // an error means it ended meanwhile
 		}
 	}
+	a.mu.Lock()
+	p := a.publisher
+	a.mu.Unlock()
+	if p != nil {
+		p.update()
+	}
 	return nil
+}
+
+// Publication returns the core publication of the account's presence while
+// publishing is enabled and active (nil otherwise); observe its
+// SIPPublication notifications to follow it.
+func (a *Account) Publication() *core.Publication {
+	a.mu.Lock()
+	p := a.publisher
+	a.mu.Unlock()
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pub
 }
 
 // PresenceSubscriptions returns the account's watchers' subscriptions that

@@ -145,3 +145,51 @@ func testContext(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// With presence.publish on, an account publishes its status when it
+// activates, publishes each change, and removes the state when it
+// deactivates (PJSUA publish_enabled), against a SIPp presence server.
+func TestPresencePublish(t *testing.T) {
+	s := interop.RunSIPp(t, interop.SIPpOptions{Scenario: "testdata/sipp/presence_server.xml", Calls: 1,
+		Timeout: 20 * time.Second, TraceMessages: true})
+	e := newEnv(t, staticResolver{{Address: interop.Loopback, Port: s.Port, Transport: "udp"}})
+	a, err := e.mgr.NewAccount("alice@example.test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SIP.Register.Set(false)
+	a.Presence.Publish.Set(true)
+	a.Enabled.Set(true)
+	published := e.center.Expect(core.PublicationDidSucceed, nil)
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := published.Wait(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := a.Publication()
+	if pub == nil || n.Sender != pub || !pub.Published() || pub.ETag() != "a1" {
+		t.Fatalf("publication %v (sender %v), etag %q", pub, n.Sender, pub.ETag())
+	}
+	again := e.center.Expect(core.PublicationDidSucceed, pub)
+	if err := a.SetOnlineStatus(OnlineStatus{Online: false, Activity: "away"}); err != nil {
+		t.Fatal(err)
+	}
+	wait[core.PublicationDidSucceedData](t, again)
+	if pub.ETag() != "a2" {
+		t.Fatalf("etag %q after the update, want a2", pub.ETag())
+	}
+	ended := e.center.Expect(core.PublicationDidEnd, pub)
+	a.Enabled.Set(false)
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if d := wait[core.PublicationDidEndData](t, ended); d.Expired {
+		t.Fatalf("DidEnd %+v, want removed", d)
+	}
+	if a.Publication() != nil {
+		t.Fatal("a deactivated account still has a publication")
+	}
+	waitWatcher(t, s)
+}

@@ -33,11 +33,17 @@ func corpusDir(t *testing.T, name string) string {
 	return dir
 }
 
-// sentResponses collects the responses the engine sends, by Call-ID.
+// sentResponses collects the responses the engine sends, by Call-ID, and
+// their bytes.
 type sentResponses struct {
 	mu    sync.Mutex
 	byID  map[string][]*sip.Response
+	raw   map[string][][]byte
 	added chan struct{}
+}
+
+func newSentResponses() *sentResponses {
+	return &sentResponses{byID: map[string][]*sip.Response{}, raw: map[string][][]byte{}, added: make(chan struct{}, 1)}
 }
 
 func (s *sentResponses) HandleNotification(n notification.Notification) {
@@ -57,6 +63,7 @@ func (s *sentResponses) HandleNotification(n notification.Notification) {
 	key := rawCallID(d.Data)
 	s.mu.Lock()
 	s.byID[key] = append(s.byID[key], res)
+	s.raw[key] = append(s.raw[key], d.Data)
 	s.mu.Unlock()
 	select {
 	case s.added <- struct{}{}:
@@ -70,14 +77,34 @@ func (s *sentResponses) get(callID string) []*sip.Response {
 	return s.byID[callID]
 }
 
-// waitFor waits until a response for one of the Call-IDs was sent.
+func (s *sentResponses) getRaw(callID string) [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.raw[callID]
+}
+
+// waitFor waits until a final response for one of the Call-IDs was sent
+// (provisional ones are skipped) and returns the first.
 func (s *sentResponses) waitFor(t *testing.T, callIDs ...string) *sip.Response {
+	t.Helper()
+	return s.waitForN(t, 1, callIDs...)
+}
+
+// waitForN waits until n final responses for one of the Call-IDs were sent
+// and returns the first.
+func (s *sentResponses) waitForN(t *testing.T, n int, callIDs ...string) *sip.Response {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		for _, id := range callIDs {
-			if r := s.get(id); len(r) > 0 {
-				return r[0]
+			var final []*sip.Response
+			for _, r := range s.get(id) {
+				if r.StatusCode >= 200 {
+					final = append(final, r)
+				}
+			}
+			if len(final) >= n {
+				return final[0]
 			}
 		}
 		select {
@@ -138,17 +165,7 @@ func TestRFC4475Torture(t *testing.T) {
 		"badbranch.dat": 200, "insuf.dat": 400, "unkscm.dat": 416, "novelsc.dat": 416, "unksm2.dat": 405,
 		"bext01.dat": 420, "invut.dat": 415, "regaut01.dat": 405, "multi01.dat": 400, "mcl01.dat": 400,
 		"bcast.dat": 0, "zeromf.dat": 200, "cparam01.dat": 405, "cparam02.dat": 405, "regescrt.dat": 405,
-		"sdp01.dat": 406, "test.dat": 0,
-		// Known gaps, both in sipgo v1.7.2 (see the issue note):
-		// - inv2543.dat (RFC 2543 syntax, From without tag) should be
-		//   accepted; sipgo's transaction layer needs the From tag for its
-		//   key and answers 400 itself.
-		// - longreq.dat is valid, but its 486 is over 1300 bytes and sipgo
-		//   refuses every UDP write larger than UDPMTUSize-200 (a package
-		//   global), so the answer is never sent.
-		// - wsinv.dat's From has "tag = 98asjd8" (LWS around "="); sipgo's
-		//   parameter parser keeps the spaces, finds no tag and answers 400.
-		"inv2543.dat": 400, "longreq.dat": 0, "wsinv.dat": 400,
+		"sdp01.dat": 406, "test.dat": 0, "inv2543.dat": 486, "longreq.dat": 486, "wsinv.dat": 486,
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.dat"))
 	if len(files) != 50 {
@@ -206,7 +223,7 @@ func sendAndCheck(t *testing.T, msgs [][]byte, code int, check bool) {
 	e.Handle("MESSAGE", func(req *sip.Request, tx sip.ServerTransaction) {
 		e.Respond(tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	sent := &sentResponses{byID: map[string][]*sip.Response{}, added: make(chan struct{}, 1)}
+	sent := newSentResponses()
 	c.AddObserver(sent, EngineSIPTrace, e)
 	defer c.PurgeObserver(sent)
 	udp, _ := e.Listener("udp")
@@ -251,7 +268,7 @@ func TestSameBranchIsRetransmission(t *testing.T) {
 	first, _ := os.ReadFile(filepath.Join(dir, "cparam01.dat"))
 	second, _ := os.ReadFile(filepath.Join(dir, "cparam02.dat"))
 	e, c := startEngine(t, EngineConfig{Trace: true})
-	sent := &sentResponses{byID: map[string][]*sip.Response{}, added: make(chan struct{}, 1)}
+	sent := newSentResponses()
 	c.AddObserver(sent, EngineSIPTrace, e)
 	defer c.PurgeObserver(sent)
 	udp, _ := e.Listener("udp")
@@ -271,4 +288,113 @@ func TestSameBranchIsRetransmission(t *testing.T) {
 	if r := sent.get(rawCallID(second)); len(r) > 0 {
 		t.Errorf("cparam02 answered as a new transaction (%d)", r[0].StatusCode)
 	}
+}
+
+// fromValue returns the value of the From header of a raw message.
+func fromValue(data []byte) string {
+	for _, line := range bytes.Split(data, []byte("\r\n")) {
+		if len(line) == 0 {
+			break
+		}
+		name, value, ok := strings.Cut(string(line), ":")
+		if name = strings.TrimSpace(name); ok && (strings.EqualFold(name, "From") || strings.EqualFold(name, "f")) {
+			return strings.TrimSpace(value)
+		}
+	}
+	return ""
+}
+
+// TestRFC4475Rewrites checks what the screen's From/To rewrites leave
+// visible: inv2543.dat (RFC 2543, From without tag) reaches the handler and
+// is answered with its From exactly as sent, and its retransmission is
+// absorbed by the transaction; wsinv.dat's tags (LWS around "=") are read;
+// longreq.dat's 486 is sent although it is longer than 1300 octets.
+func TestRFC4475Rewrites(t *testing.T) {
+	dir := corpusDir(t, "rfc4475")
+	type seen struct {
+		from, fromTag string
+		hasFromTag    bool
+	}
+	run := func(t *testing.T, name string, sends int) (*sentResponses, []seen, []byte) {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, c := startEngine(t, EngineConfig{Trace: true})
+		calls := make(chan seen, 4)
+		e.Handle("INVITE", func(req *sip.Request, tx sip.ServerTransaction) {
+			tag, ok := req.From().Params.Get("tag")
+			calls <- seen{req.From().Value(), tag, ok}
+			e.Respond(tx, sip.NewResponseFromRequest(req, 486, "Busy Here", nil))
+		})
+		sent := newSentResponses()
+		c.AddObserver(sent, EngineSIPTrace, e)
+		t.Cleanup(func() { c.PurgeObserver(sent) })
+		udp, _ := e.Listener("udp")
+		conn, err := net.Dial("udp", udp.Addr.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		for i := 1; i <= sends; i++ {
+			conn.Write(data)
+			sent.waitForN(t, i, rawCallID(data))
+		}
+		var got []seen
+		for len(calls) > 0 {
+			got = append(got, <-calls)
+		}
+		return sent, got, data
+	}
+
+	t.Run("inv2543", func(t *testing.T) {
+		sent, calls, data := run(t, "inv2543.dat", 2)
+		if len(calls) != 1 {
+			t.Fatalf("handler called %d times, want 1 (the retransmission matches the transaction)", len(calls))
+		}
+		want := fromValue(data)
+		if calls[0].hasFromTag || calls[0].from != want {
+			t.Errorf("handler saw From %q (tag %v), want %q", calls[0].from, calls[0].hasFromTag, want)
+		}
+		raw := sent.getRaw(rawCallID(data))
+		codes := []int{}
+		for _, r := range sent.get(rawCallID(data)) {
+			codes = append(codes, r.StatusCode)
+		}
+		if len(codes) != 3 || codes[0] != 100 || codes[1] != 486 || codes[2] != 486 {
+			t.Fatalf("responses %v, want 100 486 486", codes)
+		}
+		for i, r := range raw {
+			if got := fromValue(r); got != want {
+				t.Errorf("response %d From %q, want %q", codes[i], got, want)
+			}
+		}
+		to1, _ := sip.ParseMessage(raw[1])
+		to2, _ := sip.ParseMessage(raw[2])
+		if to1 == nil || to2 == nil || to1.To().Value() != to2.To().Value() {
+			t.Errorf("retransmitted 486 differs:\n%s\n%s", raw[1], raw[2])
+		}
+	})
+	t.Run("wsinv", func(t *testing.T) {
+		sent, calls, data := run(t, "wsinv.dat", 1)
+		if len(calls) != 1 || calls[0].fromTag != "98asjd8" {
+			t.Fatalf("handler saw %+v, want From tag 98asjd8", calls)
+		}
+		res, err := sip.ParseMessage(sent.getRaw(rawCallID(data))[0])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tag, _ := res.To().Params.Get("tag"); tag != "1918181833n" {
+			t.Errorf("486 To %q, want the request's tag 1918181833n", res.To().Value())
+		}
+		if tag, _ := res.From().Params.Get("tag"); tag != "98asjd8" {
+			t.Errorf("486 From %q, want tag 98asjd8", res.From().Value())
+		}
+	})
+	t.Run("longreq", func(t *testing.T) {
+		sent, _, data := run(t, "longreq.dat", 1)
+		if raw := sent.getRaw(rawCallID(data)); len(raw[0]) <= 1300 {
+			t.Errorf("486 is %d octets; the test needs one over 1300", len(raw[0]))
+		}
+	})
 }

@@ -77,7 +77,8 @@ type problem struct {
 //   - Accept: msg is the message to give sipgo: data without leading CRLFs
 //     and, when Content-Length is smaller than what follows the header
 //     section, cut to Content-Length (RFC 3261 18.3: the surplus octets are
-//     discarded). msg aliases data.
+//     discarded). msg aliases data unless From or To was rewritten (see
+//     below); its length may then differ from the datagram's.
 //   - Reply: reply is a complete stateless error response (normally 400 Bad
 //     Request with the problem in the reason phrase; 416 for an unparseable
 //     Request-URI of an unknown scheme, 501 for a case-altered standard
@@ -94,9 +95,17 @@ type problem struct {
 // no terminating empty line; when sipgo cannot parse it; and, for requests,
 // when a From, To or Contact value breaks the RFC 3261 rules sipgo ignores
 // (unquoted display names with non-token characters, unterminated quotes,
-// URIs containing '?' or ',' or white space outside <>), or the method is a
-// standard method name in other than upper case (sipgo upper-cases methods;
-// SIP methods are case-sensitive).
+// URIs containing '?' or ',' or white space outside <>), or a tag parameter
+// is not "tag=" followed by a token, or the method is a standard method name
+// in other than upper case (sipgo upper-cases methods; SIP methods are
+// case-sensitive).
+//
+// Two rewrites make sipgo process valid messages it would refuse, and touch
+// nothing but the From and To header lines: LWS around the ';' and '=' of
+// From/To header parameters is removed (requests and responses), and a
+// request without the RFC 3261 magic cookie in its top Via branch whose From
+// has no tag (RFC 2543) gets an empty From tag, which [RestoreFromTag]
+// removes again from the parsed request.
 //
 // Only UDP: on stream transports sipgo's own framing applies.
 func Datagram(data []byte) (msg []byte, reply []byte, verdict Verdict) {
@@ -107,9 +116,9 @@ func Datagram(data []byte) (msg []byte, reply []byte, verdict Verdict) {
 	for len(d) >= 2 && d[0] == '\r' && d[1] == '\n' {
 		d = d[2:]
 	}
-	n, p := check(d)
+	msg, n, p := check(d)
 	if p == nil {
-		return d[:n], nil, Accept
+		return msg, nil, Accept
 	}
 	reply = rejectReply(d[:n], p)
 	if reply == nil {
@@ -135,40 +144,65 @@ func isKeepAlive(data []byte) bool {
 	return true
 }
 
-// check runs the raw checks and sipgo's parser on d. It returns the length
-// of the message within d (the datagram cut to Content-Length) and nil, or
-// the problem found (n is then the part of d to diagnose and answer).
-func check(d []byte) (n int, p *problem) {
-	n, lineEnd, response, p := rawCheck(d)
+// check runs the raw checks and sipgo's parser on d. It returns the message
+// to hand to sipgo (the datagram cut to Content-Length, with the From/To
+// rewrites of rewrite.go applied) and nil, or the problem found; n is the
+// length of the message within d (the part of d to diagnose and answer).
+func check(d []byte) (msg []byte, n int, p *problem) {
+	sc, p := rawCheck(d)
+	n = sc.n
 	if p != nil {
-		return n, p
+		return nil, n, p
 	}
-	if _, err := parse(d[:n]); err != nil {
-		return n, &problem{}
+	msg = d[:n]
+	if len(sc.edits) > 0 {
+		msg = applyEdits(msg, sc.edits)
 	}
-	if !response && caseAlteredMethod(d[:lineEnd]) {
-		return n, &problem{501, "method names are case-sensitive"}
+	m, err := parse(msg)
+	if err != nil {
+		return nil, n, &problem{}
 	}
-	return n, nil
+	if sc.response {
+		return msg, n, nil
+	}
+	if caseAlteredMethod(d[:sc.lineEnd]) {
+		return nil, n, &problem{501, "method names are case-sensitive"}
+	}
+	if req, ok := m.(*sip.Request); ok && sc.froms == 1 && sc.fromEnd >= 0 && needsFromTag(req) {
+		if tagged := addFromTag(d[:n], sc.edits, sc.fromEnd); tagged != nil {
+			msg = tagged
+		}
+	}
+	return msg, n, nil
+}
+
+// scan is what rawCheck finds: the length of the message (cut to
+// Content-Length) and of its start line, and the From/To rewrites.
+type scan struct {
+	n, lineEnd int
+	response   bool
+	edits      []edit // LWS removed from From/To parameters, in order
+	froms      int    // From headers
+	fromEnd    int    // offset just past the (last) From value, -1 if malformed
 }
 
 // rawCheck runs the checks on raw bytes: line ends, Content-Length framing,
-// From/To/Contact syntax, in one pass over the header section. lineEnd is
-// the length of the start line.
-func rawCheck(d []byte) (n, lineEnd int, response bool, p *problem) {
+// From/To/Contact syntax, in one pass over the header section.
+func rawCheck(d []byte) (sc scan, p *problem) {
+	sc.n = len(d)
 	i := bytes.IndexByte(d, '\n')
 	if i < 0 {
-		return len(d), 0, false, &problem{400, "no CRLF after the start line"}
+		return sc, &problem{400, "no CRLF after the start line"}
 	}
 	if i == 0 || d[i-1] != '\r' {
-		return len(d), 0, false, &problem{400, "bare LF line ends"}
+		return sc, &problem{400, "bare LF line ends"}
 	}
-	lineEnd = i - 1
-	if bytes.IndexByte(d[:lineEnd], '\r') >= 0 {
-		return len(d), 0, false, &problem{400, "bare CR line ends"}
+	sc.lineEnd = i - 1
+	if bytes.IndexByte(d[:sc.lineEnd], '\r') >= 0 {
+		return sc, &problem{400, "bare CR line ends"}
 	}
-	response = len(d) >= 4 && bytes.EqualFold(d[:4], []byte("SIP/"))
-	hs := headerState{response: response}
+	sc.response = len(d) >= 4 && bytes.EqualFold(d[:4], []byte("SIP/"))
+	hs := headerState{response: sc.response, fromEnd: -1}
 	bodyStart := -1
 	start, end := -1, -1 // pending logical header line d[start:end]
 	for pos := i + 1; ; {
@@ -179,10 +213,10 @@ func rawCheck(d []byte) (n, lineEnd int, response bool, p *problem) {
 		}
 		e := k - 1 // the CR
 		if j == 0 || (j > 0 && d[e] != '\r') {
-			return len(d), lineEnd, response, &problem{400, "bare LF line ends"}
+			return sc, &problem{400, "bare LF line ends"}
 		}
 		if bytes.IndexByte(d[pos:min(e, len(d))], '\r') >= 0 {
-			return len(d), lineEnd, response, &problem{400, "bare CR line ends"}
+			return sc, &problem{400, "bare CR line ends"}
 		}
 		switch {
 		case pos < len(d) && e == pos: // empty line: end of the header section
@@ -191,13 +225,13 @@ func rawCheck(d []byte) (n, lineEnd int, response bool, p *problem) {
 			end = min(e, len(d)) // folded continuation
 		default:
 			if start >= 0 {
-				hs.header(d[start:end])
+				hs.header(d[start:end], start)
 			}
 			start, end = pos, min(e, len(d))
 		}
 		if bodyStart >= 0 || j < 0 {
 			if start >= 0 && (bodyStart >= 0 || start < len(d)) {
-				hs.header(d[start:end])
+				hs.header(d[start:end], start)
 			}
 			break
 		}
@@ -213,9 +247,12 @@ func rawCheck(d []byte) (n, lineEnd int, response bool, p *problem) {
 	case hs.clSeen && hs.cl > uint64(len(d)-bodyStart):
 		p = &problem{400, "Content-Length larger than datagram"}
 	case hs.clSeen:
-		return bodyStart + int(hs.cl), lineEnd, response, nil
+		sc.n = bodyStart + int(hs.cl)
 	}
-	return len(d), lineEnd, response, p
+	if p == nil {
+		sc.edits, sc.froms, sc.fromEnd = hs.edits, hs.froms, hs.fromEnd
+	}
+	return sc, p
 }
 
 // headerState collects what rawCheck finds in the header lines.
@@ -225,10 +262,14 @@ type headerState struct {
 	clSeen   bool
 	framing  *problem // Content-Length problem
 	addr     *problem // From/To/Contact problem (requests)
+	edits    []edit   // From/To parameter rewrites
+	froms    int
+	fromEnd  int
 }
 
-// header checks one logical header line (folding CRLFs included).
-func (s *headerState) header(line []byte) {
+// header checks one logical header line d[at:at+len(line)] (folding CRLFs
+// included).
+func (s *headerState) header(line []byte, at int) {
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
 		return // sipgo rejects it; diagnosed later
@@ -251,15 +292,12 @@ func (s *headerState) header(line []byte) {
 			s.framing = &problem{400, "conflicting Content-Length headers"}
 		}
 		s.cl, s.clSeen = x, true
-	case s.response || s.addr != nil:
 	case isName(name, "from", 'f'):
-		if p := checkAddress(value, false); p != "" {
-			s.addr = &problem{400, p + " in From"}
-		}
+		s.froms++
+		s.fromEnd = s.address(line, at, colon, "From")
 	case isName(name, "to", 't'):
-		if p := checkAddress(value, false); p != "" {
-			s.addr = &problem{400, p + " in To"}
-		}
+		s.address(line, at, colon, "To")
+	case s.response || s.addr != nil:
 	case isName(name, "contact", 'm'):
 		if p := checkAddress(value, true); p != "" {
 			s.addr = &problem{400, p + " in Contact"}

@@ -13,7 +13,10 @@
 //     line ends, display names, unbracketed URIs with '?', conflicting
 //     Content-Length) and tries sipgo's parser. A request that fails gets a
 //     ready-made stateless error response to send back; a response that
-//     fails, or anything not answerable, is dropped.
+//     fails, or anything not answerable, is dropped. It rewrites the From
+//     and To header parameters of valid messages sipgo would mishandle (LWS
+//     around '=', an RFC 2543 From without tag; [RestoreFromTag] undoes
+//     the latter after parsing).
 //   - [Request] runs on every request sipgo parsed, before it reaches a
 //     handler, and returns the error status RFC 3261 section 8.2 prescribes
 //     (400, 405, 415, 416, 420, 501, 505, ...); [ErrorResponse] builds that

@@ -258,3 +258,69 @@ func TestTwoEngines(t *testing.T) {
 		}
 	}
 }
+
+// startEngineSamePort starts an engine whose UDP and TCP listeners share
+// one port (as a default 5060 setup does), retrying on a port taken
+// meanwhile.
+func startEngineSamePort(t *testing.T) (*Engine, *notification.Center) {
+	t.Helper()
+	for i := 0; i < 20; i++ {
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		pc.Close()
+		c := notification.NewCenter()
+		e := NewEngine(c, EngineConfig{LocalIP: "127.0.0.1", UDPPort: port, TCPPort: port, Transports: []string{"udp", "tcp"}})
+		if err := e.Start(testCtx(t)); err != nil {
+			c.Close()
+			continue
+		}
+		t.Cleanup(func() { e.Stop(context.Background()); c.Close() })
+		return e, c
+	}
+	t.Fatal("no free port for UDP and TCP")
+	return nil, nil
+}
+
+// A request longer than 1300 bytes for a UDP route goes over TCP to the
+// same address and port (RFC 3261 18.1.1); when the peer does not listen
+// on TCP it goes over UDP after all.
+func TestLongRequestSwitchesToTCP(t *testing.T) {
+	body := []byte(strings.Repeat("x", 2000))
+	for _, peerTCP := range []bool{true, false} {
+		a, _ := startEngine(t, EngineConfig{})
+		var b *Engine
+		if peerTCP {
+			b, _ = startEngineSamePort(t)
+		} else {
+			b, _ = startEngine(t, EngineConfig{Transports: []string{"udp"}})
+		}
+		got := make(chan string, 1)
+		b.Handle("MESSAGE", func(req *sip.Request, tx sip.ServerTransaction) {
+			got <- req.Transport()
+			b.Respond(tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
+		})
+		lb, _ := b.Listener("udp")
+		target := SIPURI{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: int(lb.Addr.Port())}
+		me := NameAddr{URI: MustParseSIPURI("sip:alice@127.0.0.1")}
+		req, err := NewRequest("MESSAGE", target, me, NameAddr{URI: target}, SIPURI{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AppendHeader(sip.NewHeader("Content-Type", "text/plain"))
+		req.SetBody(body)
+		res, err := a.SendRequest(testCtx(t), req, Route{Address: "127.0.0.1", Port: int(lb.Addr.Port()), Transport: "udp"}, nil)
+		if err != nil || res.StatusCode != 200 {
+			t.Fatalf("peer TCP %v: %v %v", peerTCP, res, err)
+		}
+		want := "UDP"
+		if peerTCP {
+			want = "TCP"
+		}
+		if tr := <-got; !strings.EqualFold(tr, want) {
+			t.Fatalf("peer TCP %v: the request came over %s, want %s", peerTCP, tr, want)
+		}
+	}
+}

@@ -12,6 +12,10 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
+// maxUDPRequest is the size above which a request goes over TCP rather
+// than UDP when the path MTU is unknown (RFC 3261 18.1.1).
+const maxUDPRequest = 1300
+
 // maxAuthRounds bounds the challenge/answer rounds of one request.
 const maxAuthRounds = 3
 
@@ -99,12 +103,36 @@ func (e *Engine) prepareRequest(req *sip.Request, route Route) error {
 }
 
 // transactOnce runs one client transaction and returns its final response.
+//
+// A request for UDP longer than maxUDPRequest goes over TCP to the same
+// address and port when the engine listens on TCP (RFC 3261 18.1.1), and
+// back over UDP if no TCP connection can be made.
 func (e *Engine) transactOnce(ctx context.Context, req *sip.Request) (*sip.Response, error) {
 	client := e.Client()
 	if client == nil {
 		return nil, ErrEngineNotRunning
 	}
+	var udpRoute *Route
+	if strings.EqualFold(req.Transport(), "udp") && len(req.String()) > maxUDPRequest {
+		if _, ok := e.Listener("tcp"); ok {
+			host, port, err := net.SplitHostPort(req.Destination())
+			n, _ := strconv.Atoi(port)
+			if err == nil && n > 0 {
+				udpRoute = &Route{Address: host, Port: n, Transport: "udp"}
+				if err := e.prepareRequest(req, Route{Address: host, Port: n, Transport: "tcp"}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
 	tx, err := client.TransactionRequest(ctx, req, sipgo.ClientRequestBuild)
+	if err != nil && udpRoute != nil && ctx.Err() == nil {
+		e.log.Debug("no TCP connection for a long request, sending it over UDP", "to", req.Destination(), "error", err)
+		if perr := e.prepareRequest(req, *udpRoute); perr != nil {
+			return nil, perr
+		}
+		tx, err = client.TransactionRequest(ctx, req, sipgo.ClientRequestBuild)
+	}
 	if err != nil {
 		return nil, err
 	}

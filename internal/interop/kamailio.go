@@ -27,7 +27,9 @@ var kamailioTemplate string
 const DefaultDomain = "example.test"
 
 // KamailioConfig configures the Kamailio started by StartKamailio. The zero
-// value is a registrar/proxy for DefaultDomain without users.
+// value is a registrar/proxy for DefaultDomain without users. Everything
+// listens on 127.0.0.1 only, and the digest realm of every challenge is
+// Domain (DefaultDomain, "example.test", by default).
 type KamailioConfig struct {
 	// Domain is the SIP domain served and the digest realm of every
 	// challenge; default DefaultDomain. Requests addressed to 127.0.0.1
@@ -64,6 +66,55 @@ type KamailioConfig struct {
 	// SkipProxyAuth relays requests other than REGISTER from local users
 	// without a 407 challenge. By default they must authenticate.
 	SkipProxyAuth bool
+
+	// Presence makes Kamailio also a presence server (RFC 3903 PUBLISH,
+	// RFC 3856 SUBSCRIBE/NOTIFY) for the local users, with its presence
+	// and presence_xml modules (package kamailio-presence-modules; when
+	// they or db_text are missing the test fails under CI and is skipped
+	// otherwise). Like the registrar and proxy it listens on 127.0.0.1
+	// only, and its digest realm is Domain.
+	//
+	//   - PUBLISH: only from a local user (From in Domain) for its own AOR
+	//     (Request-URI user = From user), else 403. It is challenged like
+	//     every request but REGISTER: 407 with Proxy-Authenticate, realm
+	//     Domain, answered with the REGISTER password (no challenge with
+	//     SkipProxyAuth). Event: presence with an application/pidf+xml
+	//     body gets 200 OK with SIP-ETag and Expires (the granted expiry:
+	//     at most PresenceMaxExpires, 3600 without an Expires header). A
+	//     refresh (no body) or modification carries SIP-If-Match and gets
+	//     200 with a new SIP-ETag; a removal (Expires: 0, SIP-If-Match)
+	//     gets 200 with Expires: 0; an entity tag Kamailio does not know
+	//     gets 412 Conditional Request Failed; 0 < Expires <
+	//     PresenceMinExpires gets 423 Interval Too Brief with Min-Expires;
+	//     events other than presence get 489 Bad Event.
+	//   - SUBSCRIBE to a local user's AOR with Event: presence (or
+	//     presence.winfo), initial or in-dialog, is handled by the presence
+	//     server (challenged like PUBLISH when from a local user): 200 OK
+	//     with Expires and a Contact of the server, then NOTIFYs with the
+	//     published PIDF; 423 with Min-Expires below PresenceMinExpires.
+	//     Every watcher is authorised (presence_xml force_active=1, no
+	//     XCAP). SUBSCRIBEs for other events are proxied to the user's
+	//     registered contacts as without Presence.
+	//
+	// The presentity, active_watchers, watchers and xcap tables are
+	// db_text files in Dir/presence-db.
+	//
+	// Kamailio answers a PUBLISH before it has notified the watchers (and,
+	// for Expires: 0, before it has deleted the state): with more than one
+	// worker (Children) a request sent right after that 200 may still see
+	// the old state, and a watcher subscribing right after a PUBLISH may
+	// get a second NOTIFY with the same state. Children: 1 makes Kamailio
+	// handle the requests strictly one after the other.
+	Presence bool
+
+	// PresenceMinExpires and PresenceMaxExpires bound the Expires of
+	// PUBLISH and SUBSCRIBE in seconds (presence module min_expires and
+	// max_expires; the module checks the minimum for SUBSCRIBE only, the
+	// configuration does it for PUBLISH). Zero PresenceMinExpires means no
+	// minimum; zero PresenceMaxExpires means 3600. A larger Expires is
+	// lowered to the maximum, a smaller non-zero one gets 423. Only used
+	// with Presence.
+	PresenceMinExpires, PresenceMaxExpires int
 
 	// NoQop makes challenges carry no qop (RFC 2069 style digest). By
 	// default they offer qop="auth".
@@ -142,6 +193,10 @@ type kamailioTemplateData struct {
 	// table (KamailioConfig.UsersFile) and Users is then empty.
 	HTableBits int
 	UsersDBURL string
+	// PresenceDBURL, when set (KamailioConfig.Presence), is the db_text
+	// URL of the presence tables and enables the presence server.
+	PresenceDBURL                          string
+	PresenceMinExpires, PresenceMaxExpires int
 }
 
 // StartKamailio writes a kamailio.cfg generated from
@@ -236,6 +291,28 @@ func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
 		}
 		data.UsersDBURL = "text://" + dbDir
 		data.Users = nil
+	}
+	if cfg.Presence {
+		for _, mod := range []string{"presence", "presence_xml", "db_text"} {
+			if !kamailioModuleAvailable(bin, mod) {
+				unavailable(t, "kamailio %s module not installed (KamailioConfig.Presence needs kamailio-presence-modules); .ci/run installs it", mod)
+				return nil
+			}
+		}
+		if cfg.PresenceMinExpires < 0 || cfg.PresenceMaxExpires < 0 ||
+			(cfg.PresenceMaxExpires > 0 && cfg.PresenceMinExpires > cfg.PresenceMaxExpires) {
+			t.Fatalf("interop: invalid Kamailio presence expires range [%d, %d]", cfg.PresenceMinExpires, cfg.PresenceMaxExpires)
+		}
+		dbDir := filepath.Join(dir, "presence-db")
+		if err := writeKamailioPresenceTables(dbDir); err != nil {
+			t.Fatalf("interop: %v", err)
+		}
+		data.PresenceDBURL = "text://" + dbDir
+		data.PresenceMinExpires = cfg.PresenceMinExpires
+		data.PresenceMaxExpires = cfg.PresenceMaxExpires
+		if data.PresenceMaxExpires == 0 {
+			data.PresenceMaxExpires = 3600
+		}
 	}
 	k := &Kamailio{
 		Domain:     data.Domain,
@@ -332,6 +409,41 @@ func writeKamailioUsersTable(dir string, users []kamailioUser) error {
 		fmt.Fprintf(&b, "%d:%s:0:0:%s:0\n", i+1, u.Name, strings.ReplaceAll(u.Password, ":", `\:`))
 	}
 	return os.WriteFile(filepath.Join(dir, "users"), b.Bytes(), 0o644)
+}
+
+// kamailioPresenceTables are the empty db_text tables of the presence and
+// presence_xml modules (Kamailio 5.6 schema, as in
+// /usr/share/kamailio/dbtext/kamailio), with the "version" table the
+// modules check at start-up.
+var kamailioPresenceTables = map[string]string{
+	"version": "id(int,auto) table_name(string) table_version(int)\n" +
+		"0:presentity:5\n0:active_watchers:12\n0:watchers:3\n0:xcap:4\n",
+	"presentity": "id(int,auto) username(string) domain(string) event(string) etag(string) " +
+		"expires(int) received_time(int) body(string) sender(string) priority(int) ruid(string,null)\n",
+	"active_watchers": "id(int,auto) presentity_uri(string) watcher_username(string) " +
+		"watcher_domain(string) to_user(string) to_domain(string) event(string) " +
+		"event_id(string,null) to_tag(string) from_tag(string) callid(string) local_cseq(int) " +
+		"remote_cseq(int) contact(string) record_route(string,null) expires(int) status(int) " +
+		"reason(string,null) version(int) socket_info(string) local_contact(string) " +
+		"from_user(string) from_domain(string) updated(int) updated_winfo(int) flags(int) " +
+		"user_agent(string,null)\n",
+	"watchers": "id(int,auto) presentity_uri(string) watcher_username(string) " +
+		"watcher_domain(string) event(string) status(int) reason(string,null) inserted_time(int)\n",
+	"xcap": "id(int,auto) username(string) domain(string) doc(string) doc_type(int) " +
+		"etag(string) source(int) doc_uri(string) port(int)\n",
+}
+
+// writeKamailioPresenceTables writes kamailioPresenceTables into dir.
+func writeKamailioPresenceTables(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for name, content := range kamailioPresenceTables {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // waitReady waits until Kamailio answers an OPTIONS over UDP and accepts a

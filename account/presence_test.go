@@ -193,3 +193,44 @@ func TestPresencePublish(t *testing.T) {
 	}
 	waitWatcher(t, s)
 }
+
+// Publishing to Kamailio's presence server: the PUBLISH is challenged
+// (407) and answered with the account's credentials; a status change is
+// published with SIP-If-Match; disabling the account removes the state.
+func TestPresencePublishKamailio(t *testing.T) {
+	k := interop.StartKamailio(t, interop.KamailioConfig{Users: map[string]string{"alice": "secret"}, DisableTLS: true,
+		Presence: true, Children: 1})
+	e := newEnv(t, staticResolver{kamailioRoute(k, "udp")})
+	a := e.newAccount(t, "alice@"+k.Domain, "secret")
+	a.SIP.Register.Set(false)
+	a.Presence.Publish.Set(true)
+	published := e.center.Expect(core.PublicationDidSucceed, nil)
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	n, err := published.Wait(testContext(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := n.Sender.(*core.Publication)
+	first := pub.ETag()
+	if first == "" || !pub.Published() {
+		t.Fatalf("etag %q, published %v", first, pub.Published())
+	}
+	again := e.center.Expect(core.PublicationDidSucceed, pub)
+	if err := a.SetOnlineStatus(OnlineStatus{Online: false, Note: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	wait[core.PublicationDidSucceedData](t, again)
+	if pub.ETag() == first || pub.ETag() == "" {
+		t.Fatalf("etag %q after the update (was %q)", pub.ETag(), first)
+	}
+	ended := e.center.Expect(core.PublicationDidEnd, pub)
+	a.Enabled.Set(false)
+	if err := a.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if d := wait[core.PublicationDidEndData](t, ended); d.Expired {
+		t.Fatalf("DidEnd %+v, want removed", d)
+	}
+}

@@ -48,7 +48,8 @@ type Center struct {
 	queueLimit int
 	logger     *slog.Logger
 
-	// idx is the current registration snapshot; nil once closed.
+	// idx holds the registrations, read by Post without locking and
+	// changed under mu; nil once closed.
 	idx      atomic.Pointer[index]
 	closedCh chan struct{}
 
@@ -76,7 +77,7 @@ func NewCenter(opts ...Option) *Center {
 		observers:  make(map[Observer]*observer),
 		retired:    make(map[Observer]*observer),
 	}
-	c.idx.Store(&index{})
+	c.idx.Store(newIndex())
 	return c
 }
 
@@ -111,9 +112,7 @@ func (c *Center) AddObserver(o Observer, name string, sender any) error {
 		return nil
 	}
 	ob.regs[key] = struct{}{}
-	t := newTxn(c.idx.Load())
-	t.add(key, ob)
-	c.idx.Store(t.commit())
+	c.idx.Load().add(key, ob)
 	return nil
 }
 
@@ -121,7 +120,8 @@ func (c *Center) AddObserver(o Observer, name string, sender any) error {
 // must match the arguments given to AddObserver. If it was the last
 // registration of o, the notifications queued for o that have not started to
 // be delivered are discarded and its goroutine exits; a handler call already
-// under way runs to completion.
+// under way runs to completion. A notification posted after RemoveObserver
+// has returned does not match the removed registration.
 //
 // If the registration does not exist it returns an error wrapping
 // ErrNotObserving that names the observer type, name and sender (and also
@@ -181,12 +181,10 @@ func (c *Center) PurgeObserver(o Observer) {
 // unregisterLocked removes the registrations keys of ob, all of which exist,
 // and stops ob when none is left. c.mu must be held.
 func (c *Center) unregisterLocked(ob *observer, keys []regKey) {
-	t := newTxn(c.idx.Load())
+	c.idx.Load().remove(keys, ob)
 	for _, k := range keys {
-		t.remove(k, ob)
 		delete(ob.regs, k)
 	}
-	c.idx.Store(t.commit())
 	if len(ob.regs) == 0 {
 		delete(c.observers, ob.o)
 		if ob.stop() {
@@ -243,42 +241,20 @@ func (c *Center) isClosed() bool {
 // notification on its own queue, or drops it when that queue is full. Post
 // does nothing once the Center is closed.
 func (c *Center) Post(name string, sender any, data any) {
-	idx := c.idx.Load()
-	if idx == nil {
+	x := c.idx.Load()
+	if x == nil {
 		return
 	}
 	var lists [4][]*observer
-	k := 0
-	hashable := 0 // 0 unknown, 1 yes, -1 no
-	e := idx.names[name]
-	for i := 0; i < 2; i++ {
-		if i == 1 {
-			if name == Any {
-				break
-			}
-			e = idx.names[Any]
-		}
-		if e == nil {
-			continue
-		}
-		if len(e.any) > 0 {
-			lists[k] = e.any
-			k++
-		}
-		if sender != nil && len(e.bySender) > 0 {
-			if hashable == 0 {
-				hashable = -1
-				if isComparable(sender) {
-					hashable = 1
-				}
-			}
-			if hashable > 0 {
-				if l := e.bySender[sender]; len(l) > 0 {
-					lists[k] = l
-					k++
-				}
-			}
-		}
+	seq := x.seq.Load()
+	k := x.match(name, sender, &lists)
+	if seq&1 != 0 || x.seq.Load() != seq {
+		// The registrations changed during the lookup: look again while
+		// they cannot, so that the four keys are seen as one snapshot.
+		// This is rare, and c.mu is never held for long.
+		c.mu.Lock()
+		k = x.match(name, sender, &lists)
+		c.mu.Unlock()
 	}
 	if k == 0 {
 		return

@@ -88,7 +88,20 @@ func Data[T any](n Notification) (T, bool) {
 // isComparable reports whether v can be used as a map key without panicking.
 // Unlike reflect.Type.Comparable it also looks inside interface-typed fields.
 func isComparable(v any) bool {
-	return reflect.ValueOf(v).Comparable()
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Array:
+		// Their fields or elements may hold interfaces, which only the
+		// value can tell. (reflect.Value.Comparable allocates.)
+		return t.Comparable() && reflect.ValueOf(v).Comparable()
+	default:
+		// The dynamic type of an interface value is never an interface,
+		// so for any other kind the type decides.
+		return t.Comparable()
+	}
 }
 
 func checkObserver(o Observer) error {

@@ -112,6 +112,50 @@ func newUASDialog(req *sip.Request, localTag string, contact SIPURI) (*dialog, e
 	return d, nil
 }
 
+// newUACDialog builds the dialog a UAC establishes from its INVITE and a
+// response carrying the peer's tag (RFC 3261 12.1.2): the route set is the
+// response's Record-Route list in reverse, the remote target its Contact.
+func newUACDialog(req *sip.Request, res *sip.Response, contact SIPURI) (*dialog, error) {
+	from, to, callID, cseq := req.From(), res.To(), req.CallID(), req.CSeq()
+	if from == nil || to == nil || callID == nil || cseq == nil {
+		return nil, fmt.Errorf("%s lacks From, To, Call-ID or CSeq", req.Method)
+	}
+	localTag, _ := from.Params.Get("tag")
+	remoteTag, _ := to.Params.Get("tag")
+	d := &dialog{id: DialogID{CallID: callID.Value(), LocalTag: localTag, RemoteTag: remoteTag},
+		localCSeq: cseq.SeqNo, contact: contact}
+	var err error
+	if d.local, err = nameAddrOf(from.DisplayName, from.Address); err != nil {
+		return nil, fmt.Errorf("From: %w", err)
+	}
+	if d.remote, err = nameAddrOf(to.DisplayName, to.Address); err != nil {
+		return nil, fmt.Errorf("To: %w", err)
+	}
+	c := res.Contact()
+	if c == nil {
+		// No Contact (a broken peer): keep sending to the Request-URI.
+		if d.remoteTarget, err = ParseSIPURI(req.Recipient.String()); err != nil {
+			return nil, fmt.Errorf("Request-URI: %w", err)
+		}
+	} else if d.remoteTarget, err = ParseSIPURI(c.Address.String()); err != nil {
+		return nil, fmt.Errorf("Contact: %w", err)
+	}
+	var rr []SIPURI
+	for _, h := range res.GetHeaders("Record-Route") {
+		for _, v := range splitHeaderList(h.Value()) {
+			na, err := ParseNameAddr(v)
+			if err != nil {
+				return nil, fmt.Errorf("Record-Route %q: %w", v, err)
+			}
+			rr = append(rr, na.URI)
+		}
+	}
+	for i := len(rr) - 1; i >= 0; i-- {
+		d.routeSet = append(d.routeSet, rr[i])
+	}
+	return d, nil
+}
+
 func nameAddrOf(display string, u sip.Uri) (NameAddr, error) {
 	uri, err := ParseSIPURI(u.String())
 	if err != nil {
@@ -136,6 +180,13 @@ func (d *dialog) checkRemoteCSeq(req *sip.Request) bool {
 // remote target when the route set is empty. A strict first route
 // (without lr) becomes the Request-URI, the remote target the last Route.
 func (d *dialog) newRequest(method string) (*sip.Request, Route, error) {
+	d.localCSeq++
+	return d.newRequestCSeq(method, d.localCSeq)
+}
+
+// newRequestCSeq builds a request inside the dialog with the given CSeq
+// number (an ACK takes its INVITE's; a CANCEL is not built here).
+func (d *dialog) newRequestCSeq(method string, seq uint32) (*sip.Request, Route, error) {
 	target := d.remoteTarget
 	routes := d.routeSet
 	if len(routes) > 0 && !routes[0].Parameters.Has("lr") {
@@ -165,8 +216,7 @@ func (d *dialog) newRequest(method string) (*sip.Request, Route, error) {
 	req.AppendHeader(th)
 	callID := sip.CallIDHeader(d.id.CallID)
 	req.AppendHeader(&callID)
-	d.localCSeq++
-	req.AppendHeader(&sip.CSeqHeader{SeqNo: d.localCSeq, MethodName: req.Method})
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: seq, MethodName: req.Method})
 	maxFwd := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&maxFwd)
 	for _, r := range routes {

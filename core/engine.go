@@ -453,6 +453,14 @@ func (e *Engine) allowedLocked() []string {
 	return e.allowed
 }
 
+// callAllow is the Allow header of INVITE dialogs: the engine's methods
+// plus those of the INVITE usage.
+func (e *Engine) callAllow() string {
+	methods := append([]string{"INVITE", "ACK", "BYE", "CANCEL"}, e.allowedMethods()...)
+	slices.Sort(methods)
+	return strings.Join(slices.Compact(methods), ", ")
+}
+
 // allowedMethods returns the cached list for the per-request checks
 // without copying it.
 func (e *Engine) allowedMethods() []string {
@@ -466,18 +474,23 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 	if countsForDrain(string(req.Method)) {
 		e.reqDispatched.Add(1)
 	}
-	if !e.checkRequest(req, tx) {
+	dh := e.dialogHandler(req)
+	if !e.checkRequest(req, tx, dh != nil) {
 		return
 	}
-	if h := e.dialogHandler(req); h != nil {
-		h(req, tx)
-		return
+	if dh == nil {
+		e.mu.Lock()
+		dh = e.handlers[req.Method]
+		e.mu.Unlock()
 	}
-	e.mu.Lock()
-	h := e.handlers[req.Method]
-	e.mu.Unlock()
-	if h != nil {
-		h(req, tx)
+	if dh != nil {
+		if tx == nil {
+			dh(req, nil)
+			return
+		}
+		w := &answeredTx{ServerTransaction: tx, final: make(chan struct{})}
+		dh(req, w)
+		e.awaitAnswer(req, w)
 		return
 	}
 	if tx == nil {
@@ -486,10 +499,58 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 	switch req.Method {
 	case sip.OPTIONS:
 		e.respond(tx, e.OptionsResponse(req))
+	case sip.CANCEL:
+		// sipgo answers a CANCEL that matches an INVITE transaction itself.
+		e.respond(tx, sip.NewResponseFromRequest(req, 481, "Call/Transaction Does Not Exist", nil))
 	default:
 		res := sip.NewResponseFromRequest(req, 405, "Method Not Allowed", nil)
 		res.AppendHeader(sip.NewHeader("Allow", strings.Join(e.allowedMethods(), ", ")))
 		e.respond(tx, res)
+	}
+}
+
+// answeredTx is the server transaction handed to handlers: it notes when a
+// final response has been sent.
+type answeredTx struct {
+	sip.ServerTransaction
+	once  sync.Once
+	final chan struct{}
+}
+
+// Respond sends res and, for a final response, marks the request answered.
+func (t *answeredTx) Respond(res *sip.Response) error {
+	err := t.ServerTransaction.Respond(res)
+	if res.StatusCode >= 200 {
+		t.once.Do(func() { close(t.final) })
+	}
+	return err
+}
+
+// Handlers may answer later, from another goroutine (an incoming call
+// rings until the user answers). sipgo ends a server transaction that has
+// no final response as soon as its handler returns, so dispatch keeps the
+// handler's goroutine until the request is answered, the transaction ends
+// (a CANCEL), or the time a client waits has passed: then an unanswered
+// INVITE gets 408 and another request nothing more (its client gave up
+// after 64*T1).
+const (
+	inviteAnswerWait = 3 * time.Minute
+)
+
+func (e *Engine) awaitAnswer(req *sip.Request, w *answeredTx) {
+	limit := 64 * sip.T1
+	if req.Method == sip.INVITE {
+		limit = inviteAnswerWait
+	}
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	select {
+	case <-w.final:
+	case <-w.Done():
+	case <-timer.C:
+		if req.Method == sip.INVITE {
+			e.respond(w, sip.NewResponseFromRequest(req, 408, "Request Timeout", nil))
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -322,5 +323,33 @@ func TestLongRequestSwitchesToTCP(t *testing.T) {
 		if tr := <-got; !strings.EqualFold(tr, want) {
 			t.Fatalf("peer TCP %v: the request came over %s, want %s", peerTCP, tr, want)
 		}
+	}
+}
+
+// A handler may answer after it has returned, from another goroutine (a
+// call rings until the user answers): the request is answered once and
+// handled once (no retransmission reaches a second handler call).
+func TestHandlerAnswersLater(t *testing.T) {
+	a, _ := startEngine(t, EngineConfig{})
+	b, _ := startEngine(t, EngineConfig{})
+	var calls atomic.Int32
+	b.Handle("MESSAGE", func(req *sip.Request, tx sip.ServerTransaction) {
+		calls.Add(1)
+		returned := make(chan struct{})
+		defer close(returned)
+		go func() {
+			<-returned
+			b.Respond(tx, sip.NewResponseFromRequest(req, 202, "Accepted", nil))
+		}()
+	})
+	lb, _ := b.Listener("udp")
+	target := SIPURI{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: int(lb.Addr.Port())}
+	req, _ := NewRequest("MESSAGE", target, NameAddr{URI: MustParseSIPURI("sip:alice@127.0.0.1")}, NameAddr{URI: target}, SIPURI{}, nil)
+	res, err := a.SendRequest(testCtx(t), req, Route{Address: "127.0.0.1", Port: int(lb.Addr.Port()), Transport: "udp"}, nil)
+	if err != nil || res.StatusCode != 202 {
+		t.Fatalf("%v %v", res, err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("handler called %d times", n)
 	}
 }

@@ -51,7 +51,10 @@ func firstLine(b []byte) string {
 // checkRequest applies the semantic checks to a parsed request and
 // answers it when it fails them; it reports whether the request may be
 // dispatched.
-func (e *Engine) checkRequest(req *sip.Request, tx sip.ServerTransaction) bool {
+//
+// Inside a known dialog the method is not checked here: the dialog usage
+// answers the methods it does not handle.
+func (e *Engine) checkRequest(req *sip.Request, tx sip.ServerTransaction, inDialog bool) bool {
 	// An RFC 2543 request whose From has no tag got an empty one from
 	// sipcheck.Datagram, only so that sipgo could build its transaction key;
 	// handlers and every response built from req must see the From as sent.
@@ -60,6 +63,9 @@ func (e *Engine) checkRequest(req *sip.Request, tx sip.ServerTransaction) bool {
 		Supported:            supportedOptionTags,
 		AllowedMethods:       e.allowedMethods(),
 		AcceptedContentTypes: []string{"application/sdp"},
+	}
+	if inDialog {
+		opts.AllowedMethods = nil
 	}
 	code, reason := sipcheck.Request(req, opts)
 	if code == 0 {

@@ -910,13 +910,19 @@ func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer
 		}
 		n, _ := rand.Int(rand.Reader, big.NewInt(int64(hi-lo+1)))
 		delay := time.Duration(lo+int(n.Int64())) * 10 * time.Millisecond
-		i.glareTimer = time.AfterFunc(delay, func() {
+		var timer *time.Timer
+		timer = time.AfterFunc(delay, func() {
 			i.mu.Lock()
 			defer i.mu.Unlock()
+			if i.glareTimer != timer {
+				return
+			}
+			i.glareTimer = nil
 			if i.state == InvitationConnected && i.subState == InvitationSentProposal {
 				i.sendReinviteLocked()
 			}
 		})
+		i.glareTimer = timer
 		return
 	}
 	d := InvitationChangedStateData{Originator: "remote", Code: res.StatusCode, Reason: res.Reason, Message: res,
@@ -1022,13 +1028,21 @@ func (i *Invitation) handleInDialog(req *sip.Request, tx sip.ServerTransaction) 
 		case i.state != InvitationConnected:
 			i.mu.Unlock()
 			respond(500, "Server Internal Error", sip.NewHeader("Retry-After", strconv.Itoa(1+int(randN(9)))))
-		case i.subState == InvitationSentProposal:
+		case i.subState == InvitationSentProposal && i.glareTimer == nil:
 			i.mu.Unlock()
-			respond(491, "Request Pending")
+			respond(491, "Request Pending") // ours is in progress (RFC 3261 14.2)
 		case i.subState == InvitationReceivedProposal || i.ok != nil:
 			i.mu.Unlock()
 			respond(500, "Server Internal Error", sip.NewHeader("Retry-After", strconv.Itoa(1+int(randN(9)))))
 		default:
+			if i.subState == InvitationSentProposal {
+				// Ours got 491 and waits to be retried: the peer's goes
+				// first, and ours is reported as refused.
+				i.glareTimer.Stop()
+				i.glareTimer = nil
+				i.setStateLocked(InvitationConnected, InvitationNormal, InvitationChangedStateData{Originator: "remote",
+					Code: 491, Reason: "Request Pending"})
+			}
 			if c := req.Contact(); c != nil {
 				if u, err := ParseSIPURI(c.Address.String()); err == nil {
 					i.dlg.remoteTarget = u // target refresh

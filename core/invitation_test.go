@@ -251,3 +251,55 @@ func TestInvitationIncomingCancelled(t *testing.T) {
 	}
 	waitSIPp(t, s)
 }
+
+// Glare (RFC 3261 14.2): the peer's re-INVITE arrives while ours is
+// unanswered and gets 491; ours then succeeds.
+func TestInvitationGlareAnswered491(t *testing.T) {
+	s, route := sippUAS(t, "uas_glare_491.xml")
+	e, c := startEngine(t, EngineConfig{})
+	inv := newCall(t, e, route, nil)
+	ev := watchInvitation(t, c, inv)
+	inv.Send([]Route{route}, "application/sdp", []byte(testOffer))
+	ev.until(InvitationConnected, InvitationNormal)
+	if err := inv.SendReinvite("application/sdp", []byte(testOffer+"a=sendonly\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	ev.until(InvitationConnected, InvitationSentProposal)
+	if d := ev.until(InvitationConnected, InvitationNormal); d.Code != 200 {
+		t.Fatalf("proposal answered %d %s", d.Code, d.Reason)
+	}
+	inv.End()
+	ev.until(InvitationDisconnected)
+	waitSIPp(t, s)
+}
+
+// Glare the other way: our re-INVITE gets 491; the peer's own re-INVITE
+// comes first and is accepted (ours is reported refused with 491); our
+// next proposal succeeds.
+func TestInvitationGlareGot491(t *testing.T) {
+	s, route := sippUAS(t, "uas_glare_retry.xml")
+	e, c := startEngine(t, EngineConfig{})
+	inv := newCall(t, e, route, nil)
+	ev := watchInvitation(t, c, inv)
+	inv.Send([]Route{route}, "application/sdp", []byte(testOffer))
+	ev.until(InvitationConnected, InvitationNormal)
+	inv.SendReinvite("application/sdp", []byte(testOffer+"a=sendonly\r\n"))
+	ev.until(InvitationConnected, InvitationSentProposal)
+	if d := ev.until(InvitationConnected, InvitationNormal); d.Code != 491 {
+		t.Fatalf("proposal ended with %d, want 491", d.Code)
+	}
+	ev.until(InvitationConnected, InvitationReceivedProposal)
+	if err := inv.AcceptProposal("application/sdp", []byte(testOffer+"a=recvonly\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	ev.until(InvitationConnected, InvitationNormal)
+	if err := inv.SendReinvite("application/sdp", []byte(testOffer)); err != nil {
+		t.Fatal(err)
+	}
+	if d := ev.until(InvitationConnected, InvitationNormal); d.Code != 200 {
+		t.Fatalf("second proposal answered %d", d.Code)
+	}
+	inv.End()
+	ev.until(InvitationDisconnected)
+	waitSIPp(t, s)
+}

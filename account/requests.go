@@ -28,14 +28,9 @@ func (a *Account) CreateRequest(method, target string) (*sip.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	var routeSet []core.SIPURI
-	if s, ok := a.SIP.OutboundProxy.Get(); ok {
-		proxy, err := core.ParseSIPURI(s)
-		if err != nil {
-			return nil, fmt.Errorf("setting sip.outbound_proxy: %w", err)
-		}
-		proxy.Parameters.Set("lr", "")
-		routeSet = []core.SIPURI{proxy}
+	routeSet, err := a.RouteSet()
+	if err != nil {
+		return nil, err
 	}
 	name, _ := a.DisplayName.Get()
 	return core.NewRequest(method, to, core.NameAddr{DisplayName: name, URI: a.URI()}, core.NameAddr{URI: to}, contact, routeSet)
@@ -85,14 +80,9 @@ func (a *Account) SendRequest(ctx context.Context, req *sip.Request) (*sip.Respo
 	if err != nil {
 		return nil, fmt.Errorf("send %s: Request-URI: %w", req.Method, err)
 	}
-	if s, ok := a.SIP.OutboundProxy.Get(); ok {
-		if target, err = core.ParseSIPURI(s); err != nil {
-			return nil, fmt.Errorf("setting sip.outbound_proxy: %w", err)
-		}
-	}
-	routes, err := a.mgr.resolver.Routes(ctx, target, []string{a.transportFor(target)})
+	routes, err := a.Routes(ctx, target)
 	if err != nil {
-		return nil, fmt.Errorf("send %s to %s: %w", req.Method, target, err)
+		return nil, fmt.Errorf("send %s: %w", req.Method, err)
 	}
 	creds := a.Credentials()
 	var lastErr error
@@ -110,4 +100,41 @@ func (a *Account) SendRequest(ctx context.Context, req *sip.Request) (*sip.Respo
 		lastErr = errors.New("no route")
 	}
 	return nil, fmt.Errorf("send %s to %s: %w", req.Method, target, lastErr)
+}
+
+// RouteSet returns the preloaded route of the account's requests: its
+// outbound proxy (with lr), or nothing.
+func (a *Account) RouteSet() ([]core.SIPURI, error) {
+	s, ok := a.SIP.OutboundProxy.Get()
+	if !ok {
+		return nil, nil
+	}
+	proxy, err := core.ParseSIPURI(s)
+	if err != nil {
+		return nil, fmt.Errorf("setting sip.outbound_proxy: %w", err)
+	}
+	proxy.Parameters.Set("lr", "")
+	return []core.SIPURI{proxy}, nil
+}
+
+// Routes returns the routes, in the order to try them, for a request of
+// this account to target: those of the outbound proxy when set, else those
+// of target (RFC 3263), for the transport the account uses to reach it.
+func (a *Account) Routes(ctx context.Context, target core.SIPURI) ([]core.Route, error) {
+	next := target
+	if s, ok := a.SIP.OutboundProxy.Get(); ok {
+		u, err := core.ParseSIPURI(s)
+		if err != nil {
+			return nil, fmt.Errorf("setting sip.outbound_proxy: %w", err)
+		}
+		next = u
+	}
+	routes, err := a.mgr.resolver.Routes(ctx, next, []string{a.transportFor(next)})
+	if err != nil {
+		return nil, fmt.Errorf("routes to %s: %w", next, err)
+	}
+	if len(routes) == 0 {
+		return nil, fmt.Errorf("routes to %s: none found", next)
+	}
+	return routes, nil
 }

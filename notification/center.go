@@ -383,3 +383,14 @@ func (c *Center) Close() {
 		<-ob.exited
 	}
 }
+
+// HasObservers reports whether a notification named name from sender
+// would reach any observer now (wildcards included). A component uses it
+// to apply a default when nobody listens, as the session manager rejects
+// incoming calls nobody observes.
+func (c *Center) HasObservers(name string, sender any) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var lists [4][]*observer
+	return c.idx.Load().match(name, sender, &lists) > 0
+}

@@ -727,3 +727,25 @@ func TestIdleObserverHoldsNoGoroutine(t *testing.T) {
 		goleak.VerifyNone(t, before)
 	}
 }
+
+func TestHasObservers(t *testing.T) {
+	c := NewCenter()
+	defer c.Close()
+	sender := &struct{ x int }{}
+	if c.HasObservers("A", sender) {
+		t.Fatal("observers reported on an empty center")
+	}
+	cancel := c.Observe("A", nil, func(Notification) {})
+	if !c.HasObservers("A", sender) || c.HasObservers("B", sender) {
+		t.Fatal("name registration not reported exactly")
+	}
+	cancel()
+	cancel = c.Observe(Any, sender, func(Notification) {})
+	if !c.HasObservers("B", sender) || c.HasObservers("B", &struct{ x int }{}) {
+		t.Fatal("wildcard name with a sender not reported exactly")
+	}
+	cancel()
+	if c.HasObservers("B", sender) {
+		t.Fatal("a removed observer still reported")
+	}
+}

@@ -3,6 +3,7 @@ package core
 import (
 	"bytes"
 	"fmt"
+	"github.com/sipsimple-go/sipsimple/internal/corpus"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,23 +16,6 @@ import (
 
 	"github.com/sipsimple-go/sipsimple/notification"
 )
-
-// corpusDir returns ../shared/rfc-corpus/<name> (relative to the
-// repository); absent, the test fails under CI and skips otherwise.
-func corpusDir(t *testing.T, name string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "rfc-corpus", name)
-	if p := os.Getenv("SIPSIMPLE_RFC_CORPUS"); p != "" {
-		dir = filepath.Join(p, name)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("RFC corpus missing at %s: %v", dir, err)
-		}
-		t.Skipf("RFC corpus not found at %s (it lives in ../shared/rfc-corpus beside the repository)", dir)
-	}
-	return dir
-}
 
 // sentResponses collects the responses the engine sends, by Call-ID, and
 // their bytes.
@@ -153,7 +137,7 @@ func rawCallIDs(data []byte) []string {
 // message the engine must still answer an OPTIONS probe (no crash, no
 // stuck reader).
 func TestRFC4475Torture(t *testing.T) {
-	dir := corpusDir(t, "rfc4475")
+	dir := corpus.Dir(t, "rfc4475")
 	want := map[string]int{
 		"intmeth.dat": 501, "esc01.dat": 486, "escnull.dat": 405, "esc02.dat": 501,
 		"lwsdisp.dat": 200, "dblreq.dat": 405, "semiuri.dat": 200, "transports.dat": 200,
@@ -178,7 +162,7 @@ func TestRFC4475Torture(t *testing.T) {
 // each is answered or dropped as sipcheck decides (its own tests check the
 // codes); the engine keeps answering.
 func TestRFC5118IPv6(t *testing.T) {
-	dir := corpusDir(t, "rfc5118")
+	dir := corpus.Dir(t, "rfc5118")
 	var files []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && !strings.HasSuffix(p, ".md") && !strings.Contains(p, "SHA256") {
@@ -264,7 +248,7 @@ func sendAndCheck(t *testing.T, msgs [][]byte, code int, check bool) {
 // RFC 3261 17.2.3 matches it to cparam01's server transaction, whose
 // response is sent again, and it is not processed as a new request.
 func TestSameBranchIsRetransmission(t *testing.T) {
-	dir := corpusDir(t, "rfc4475")
+	dir := corpus.Dir(t, "rfc4475")
 	first, _ := os.ReadFile(filepath.Join(dir, "cparam01.dat"))
 	second, _ := os.ReadFile(filepath.Join(dir, "cparam02.dat"))
 	e, c := startEngine(t, EngineConfig{Trace: true})
@@ -310,7 +294,7 @@ func fromValue(data []byte) string {
 // absorbed by the transaction; wsinv.dat's tags (LWS around "=") are read;
 // longreq.dat's 486 is sent although it is longer than 1300 octets.
 func TestRFC4475Rewrites(t *testing.T) {
-	dir := corpusDir(t, "rfc4475")
+	dir := corpus.Dir(t, "rfc4475")
 	type seen struct {
 		from, fromTag string
 		hasFromTag    bool

@@ -3,6 +3,7 @@ package core
 import (
 	"encoding/json"
 	"errors"
+	"github.com/sipsimple-go/sipsimple/internal/corpus"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -667,7 +668,7 @@ func TestParseNameAddr(t *testing.T) {
 // skips the test. SIPSIMPLE_RFC_CORPUS overrides the default location,
 // ../../shared/rfc-corpus relative to this package.
 func rfc5118Dir(t *testing.T) string {
-	return corpusDir(t, "rfc5118") // fails under CI=true when the corpus is missing
+	return corpus.Dir(t, "rfc5118") // fails under CI=true when the corpus is missing
 }
 
 // TestSIPURIRFC5118 parses the Request-URI and the To, From and Contact

@@ -3,6 +3,7 @@ package sdp
 import (
 	"bytes"
 	"errors"
+	"github.com/sipsimple-go/sipsimple/internal/corpus"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,23 +11,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// corpusDir returns ../shared/rfc-corpus/<name> (relative to the
-// repository); absent, the test fails under CI and skips otherwise.
-func corpusDir(t *testing.T, name string) string {
-	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "rfc-corpus", name)
-	if p := os.Getenv("SIPSIMPLE_RFC_CORPUS"); p != "" {
-		dir = filepath.Join(p, name)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("RFC corpus missing at %s: %v", dir, err)
-		}
-		t.Skipf("RFC corpus not found at %s (it lives in ../shared/rfc-corpus beside the repository)", dir)
-	}
-	return dir
-}
 
 // fragmentHeader completes the RFC 4733 fragments (media sections only) into
 // descriptions.
@@ -86,7 +70,7 @@ func readCorpusIndex(t *testing.T, dir string) []corpusEntry {
 // port, protocol, formats), effective directions, connection address; and
 // checks the round trip.
 func TestCorpusFacts(t *testing.T) {
-	dir := corpusDir(t, "sdp")
+	dir := corpus.Dir(t, "sdp")
 	for _, e := range readCorpusIndex(t, dir) {
 		if !strings.HasSuffix(e.file, ".sdp") {
 			continue
@@ -145,7 +129,7 @@ func parseCorpusFile(t *testing.T, dir, name string) *Description {
 // TestCorpusDetails checks the "Expected" column of INDEX.md for the files
 // it says something specific about.
 func TestCorpusDetails(t *testing.T) {
-	dir := corpusDir(t, "sdp")
+	dir := corpus.Dir(t, "sdp")
 	p := func(name string) *Description { return parseCorpusFile(t, dir, name) }
 
 	t.Run("RFC 3264 9: large session id, c= after t=, static 1016", func(t *testing.T) {
@@ -281,7 +265,7 @@ func TestCorpusDetails(t *testing.T) {
 // description, and a version incremented by one when the description
 // changed.
 func TestCorpusOfferAnswerRules(t *testing.T) {
-	dir := corpusDir(t, "sdp")
+	dir := corpus.Dir(t, "sdp")
 	files, _ := filepath.Glob(filepath.Join(dir, "rfc4317-*-1-offer.sdp"))
 	files2, _ := filepath.Glob(filepath.Join(dir, "rfc3264-s10.?-1-offer*.sdp"))
 	files = append(files, files2...)

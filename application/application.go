@@ -26,6 +26,7 @@ import (
 	"github.com/sipsimple-go/sipsimple/configuration/settings"
 	"github.com/sipsimple-go/sipsimple/core"
 	"github.com/sipsimple-go/sipsimple/notification"
+	"github.com/sipsimple-go/sipsimple/session"
 )
 
 // Notification names posted by an Application (the sender is the Application).
@@ -65,8 +66,8 @@ var (
 )
 
 // Subsystem is a part of the application that is started and stopped in
-// order: the built-in ones (configuration, the SIP engine, the accounts;
-// sessions later) and any the caller adds through Options.Subsystems.
+// order: the built-in ones (configuration, the SIP engine, the accounts,
+// the sessions) and any the caller adds through Options.Subsystems.
 type Subsystem interface {
 	Name() string
 	Start(ctx context.Context) error
@@ -86,6 +87,10 @@ type Options struct {
 	Listen string
 	// Resolver finds registration routes; nil means the default resolver.
 	Resolver account.Resolver
+	// Media, when set, configures the audio of the session manager; its
+	// zero fields take the settings (rtp.port_range, rtp.audio_codec_list,
+	// audio.sample_rate, audio.recordings_directory).
+	Media *session.MediaConfig
 	// Subsystems are started after the built-in ones, in order, and
 	// stopped before them, in reverse order.
 	Subsystems []Subsystem
@@ -117,6 +122,7 @@ type Application struct {
 	settings *settings.SIPSimpleSettings
 	engine   *core.Engine
 	accounts *account.Manager
+	sessions *session.Manager
 	running  []Subsystem // started subsystems, in start order
 }
 
@@ -214,6 +220,7 @@ func (a *Application) Start(ctx context.Context, opts Options) error {
 		&configSubsystem{app: a, backend: backend},
 		&engineSubsystem{app: a, listen: opts.Listen},
 		&accountsSubsystem{app: a, resolver: opts.Resolver},
+		&sessionsSubsystem{app: a, media: opts.Media},
 	}, opts.Subsystems...)
 	for _, s := range subsystems {
 		if err := ctx.Err(); err != nil {

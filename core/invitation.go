@@ -1024,6 +1024,13 @@ func (i *Invitation) handleInDialog(req *sip.Request, tx sip.ServerTransaction) 
 			Message: req, DisconnectReason: "user request"})
 		i.mu.Unlock()
 	case sip.INVITE:
+		if i.state == InvitationConnected && i.subState == InvitationNormal && i.ok != nil && newerCSeq(req, i.ok) {
+			// A new re-INVITE overtook the ACK of our 2xx to the previous
+			// one (the peer sends them from different goroutines and UDP
+			// keeps no order): the peer has our 2xx, so the new request
+			// acknowledges it.
+			i.stopOKLocked()
+		}
 		switch {
 		case i.state != InvitationConnected:
 			i.mu.Unlock()
@@ -1057,6 +1064,13 @@ func (i *Invitation) handleInDialog(req *sip.Request, tx sip.ServerTransaction) 
 		i.mu.Unlock()
 		respond(405, "Method Not Allowed", sip.NewHeader("Allow", "INVITE, ACK, BYE, CANCEL"))
 	}
+}
+
+// newerCSeq reports whether req has a higher CSeq than the request res
+// answers.
+func newerCSeq(req *sip.Request, res *sip.Response) bool {
+	a, b := req.CSeq(), res.CSeq()
+	return a != nil && b != nil && a.SeqNo > b.SeqNo
 }
 
 func randN(n int64) int64 {

@@ -1,0 +1,162 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/sipsimple-go/sipsimple/audio"
+	"github.com/sipsimple-go/sipsimple/notification"
+	"github.com/sipsimple-go/sipsimple/session"
+)
+
+// TestCallBetweenApplications: alice calls bob on loopback (userless
+// accounts), bob answers, audio flows both ways, DTMF, hold and unhold,
+// recording, and alice hangs up.
+func TestCallBetweenApplications(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	bob.autoAnswer(t)
+	ctx := context.Background()
+	t.Cleanup(func() {
+		if t.Failed() {
+			alice.rec.dump(t, "alice")
+			bob.rec.dump(t, "bob")
+		}
+	})
+
+	s, err := alice.app.Sessions().NewSession(alice.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendDTMF('1'); !errors.Is(err, session.ErrState) {
+		t.Errorf("SendDTMF in NULL: %v, want ErrState", err)
+	}
+	if err := s.Connect(ctx, bob.local.URI(), nil, true, false); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.DidStart, s)
+	in := bob.rec.wait(t, session.NewIncoming, nil)
+	bs := in.Sender.(*session.Session)
+	if d, _ := notification.Data[session.StreamsData](in); !slices.Equal(d.Streams, []string{"audio"}) {
+		t.Errorf("NewIncoming streams %v", d.Streams)
+	}
+	bob.rec.wait(t, session.DidStart, bs)
+
+	// Tones both ways, so that audio is really received.
+	for _, sess := range []*session.Session{s, bs} {
+		g, _ := audio.NewToneGenerator(8000)
+		if _, err := g.PlayTone(440, 0, 0); err != nil {
+			t.Fatal(err)
+		}
+		detach, err := sess.Audio().AttachSource(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer detach()
+	}
+	waitClosed(t, s.Audio().Received(), "alice receives audio")
+	waitClosed(t, bs.Audio().Received(), "bob receives audio")
+	for name, sess := range map[string]*session.Session{"alice": s, "bob": bs} {
+		if !sess.AudioWasReceived() || !sess.HasAudio() || sess.AudioCodec() == "" || sess.AudioSampleRate() == 0 ||
+			sess.AudioLocalRTPPort() == 0 || sess.AudioRemoteRTPPortSDP() == 0 || sess.AudioRemoteRTPPortReceived() == 0 ||
+			sess.AudioLocalRTPAddress() != "127.0.0.1" {
+			t.Errorf("%s: audio attributes: received %v codec %q rate %d local %s:%d sdp %s:%d received %s:%d", name,
+				sess.AudioWasReceived(), sess.AudioCodec(), sess.AudioSampleRate(), sess.AudioLocalRTPAddress(), sess.AudioLocalRTPPort(),
+				sess.AudioRemoteRTPAddressSDP(), sess.AudioRemoteRTPPortSDP(), sess.AudioRemoteRTPAddressReceived(), sess.AudioRemoteRTPPortReceived())
+		}
+	}
+	if s.Direction() != "outgoing" || bs.Direction() != "incoming" || s.CalleeURI().String() != bob.local.URI().String() ||
+		bs.CallerURI().String() != alice.local.URI().String() {
+		t.Errorf("directions %s/%s callee %s caller %s", s.Direction(), bs.Direction(), s.CalleeURI(), bs.CallerURI())
+	}
+	if s.StartTime().IsZero() || s.Route() == nil || bs.Route() != nil {
+		t.Errorf("start time %v, routes %v %v", s.StartTime(), s.Route(), bs.Route())
+	}
+	if s.RemoteUserAgent() == "" {
+		t.Errorf("no remote user agent")
+	}
+
+	// Recording on bob.
+	file := filepath.Join(t.TempDir(), "bob.wav")
+	if err := bs.StartRecordingAudio(file); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.DidStartRecordingAudio, bs)
+	if bs.AudioRecordingFileName() != file {
+		t.Errorf("recording file %q", bs.AudioRecordingFileName())
+	}
+
+	// DTMF (while recording: digits take 100 ms each).
+	if err := s.SendDTMF('x'); err == nil {
+		t.Errorf("SendDTMF('x') accepted")
+	}
+	for _, d := range "5#" {
+		if err := s.SendDTMF(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bob.rec.waitCount(t, session.GotDTMF, bs, 2)
+
+	// Hold and unhold from alice.
+	if err := s.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	hold := bob.rec.wait(t, session.GotHoldRequest, bs)
+	if d, _ := notification.Data[session.OriginatorData](hold); d.Originator != "remote" {
+		t.Errorf("bob's hold originator %q", d.Originator)
+	}
+	if d, _ := notification.Data[session.OriginatorData](alice.rec.wait(t, session.GotHoldRequest, s)); d.Originator != "local" {
+		t.Errorf("alice's hold originator %q", d.Originator)
+	}
+	alice.rec.waitCount(t, session.ChangedState, s, 2) // CALLING, ESTABLISHED at least
+	if !s.OnHoldByLocal() || !s.OnHold() || !bs.OnHoldByRemote() {
+		t.Errorf("hold flags: alice local %v, bob remote %v", s.OnHoldByLocal(), bs.OnHoldByRemote())
+	}
+	if err := s.Unhold(); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.GotUnholdRequest, bs)
+	// Hold from bob's side too.
+	if err := bs.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.waitCount(t, session.GotHoldRequest, s, 2)
+	if err := bs.Unhold(); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.waitCount(t, session.GotUnholdRequest, s, 2)
+
+	if err := bs.StopRecordingAudio(); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.DidStopRecordingAudio, bs)
+	if st, err := os.Stat(file); err != nil || st.Size() <= 44 {
+		t.Errorf("recording %s: %v %v", file, st, err)
+	}
+
+	// Alice hangs up.
+	if err := s.End(false); err != nil {
+		t.Fatal(err)
+	}
+	end := bob.rec.wait(t, session.DidEnd, bs)
+	if d, _ := notification.Data[session.OriginatorData](end); d.Originator != "remote" {
+		t.Errorf("bob's DidEnd originator %q", d.Originator)
+	}
+	if d, _ := notification.Data[session.OriginatorData](alice.rec.wait(t, session.DidEnd, s)); d.Originator != "local" {
+		t.Errorf("alice's DidEnd originator %q", d.Originator)
+	}
+	want := []session.State{session.StateCalling, session.StateEstablished, session.StateTerminating, session.StateTerminated}
+	if got := alice.rec.states(s); !slices.Equal(got, want) {
+		t.Errorf("alice's states %v, want %v", got, want)
+	}
+	wantBob := []session.State{session.StateIncoming, session.StateAccepting, session.StateEstablished, session.StateTerminating, session.StateTerminated}
+	if got := bob.rec.states(bs); !slices.Equal(got, wantBob) {
+		t.Errorf("bob's states %v, want %v", got, wantBob)
+	}
+	if alice.rec.count(session.DidFail, s) != 0 || len(alice.app.Sessions().Sessions()) != 0 {
+		t.Errorf("DidFail %d, sessions %v", alice.rec.count(session.DidFail, s), alice.app.Sessions().Sessions())
+	}
+}

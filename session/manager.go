@@ -1,0 +1,265 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/sipsimple-go/sipsimple/account"
+	"github.com/sipsimple-go/sipsimple/core"
+	"github.com/sipsimple-go/sipsimple/notification"
+	"github.com/sipsimple-go/sipsimple/sdp"
+)
+
+// Config holds what a Manager needs.
+type Config struct {
+	Center   *notification.Center
+	Engine   *core.Engine
+	Accounts *account.Manager
+	// Media configures the audio streams (RTPConfiguration, codecs, the
+	// mixer); zero values take the defaults.
+	Media MediaConfig
+	// InviteTimeout bounds an outgoing INVITE (default 90 s, as
+	// python-sipsimple).
+	InviteTimeout time.Duration
+	// Ringtones are the ringtones of seed 001 (may be nil).
+	Ringtones *RingtoneConfiguration
+	Logger    *slog.Logger
+}
+
+// Manager is seed 000's SessionManager: it must run to receive calls;
+// incoming INVITEs are matched to an account (404 when none matches and
+// there is no default) and become sessions posted in SIPSessionNewIncoming.
+type Manager struct {
+	center *notification.Center
+	engine *core.Engine
+	accts  *account.Manager
+	cfg    Config
+	log    *slog.Logger
+	media  *mediaEngine
+
+	mu       sync.Mutex
+	started  bool
+	sessions map[*Session]struct{}
+}
+
+// NewManager returns a stopped Manager.
+func NewManager(c Config) *Manager {
+	if c.InviteTimeout <= 0 {
+		c.InviteTimeout = 90 * time.Second
+	}
+	if c.Ringtones == nil {
+		c.Ringtones = NewRingtoneConfiguration()
+	}
+	log := c.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Manager{center: c.Center, engine: c.Engine, accts: c.Accounts, cfg: c, log: log, sessions: map[*Session]struct{}{}}
+}
+
+// Ringtones returns the ringtone configuration.
+func (m *Manager) Ringtones() *RingtoneConfiguration { return m.cfg.Ringtones }
+
+// Start takes incoming INVITEs over from the account manager and starts
+// the audio engine.
+func (m *Manager) Start(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.started {
+		return errors.New("session manager is already started")
+	}
+	media, err := newMediaEngine(m.cfg.Media)
+	if err != nil {
+		return err
+	}
+	m.media = media
+	m.started = true
+	m.engine.Handle("INVITE", m.handleInvite)
+	m.center.Post(ManagerDidStart, m, nil)
+	return nil
+}
+
+// Stop ends every session (bounded by ctx) and gives INVITE back.
+func (m *Manager) Stop(ctx context.Context) error {
+	m.mu.Lock()
+	if !m.started {
+		m.mu.Unlock()
+		return errors.New("session manager is not started")
+	}
+	m.started = false
+	var live []*Session
+	for s := range m.sessions {
+		live = append(live, s)
+	}
+	m.mu.Unlock()
+	m.engine.Handle("INVITE", nil)
+	for _, s := range live {
+		s.End(false)
+	}
+	for _, s := range live {
+		s.mu.Lock()
+		inv := s.inv
+		s.mu.Unlock()
+		if inv == nil {
+			continue
+		}
+		select {
+		case <-inv.Done():
+		case <-ctx.Done():
+		}
+	}
+	m.mu.Lock()
+	media := m.media
+	m.media = nil
+	m.mu.Unlock()
+	if media != nil {
+		media.Close()
+	}
+	m.center.Post(ManagerDidEnd, m, nil)
+	return nil
+}
+
+// NewSession returns a session of account in the NULL state, for Connect.
+func (m *Manager) NewSession(a *account.Account) (*Session, error) {
+	if a == nil {
+		return nil, errors.New("new session: no account")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if !m.started {
+		return nil, errors.New("new session: the session manager is not started")
+	}
+	return &Session{mgr: m, account: a, state: StateNull}, nil
+}
+
+// Sessions returns the active sessions (not NULL or TERMINATED).
+func (m *Manager) Sessions() []*Session {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Session, 0, len(m.sessions))
+	for s := range m.sessions {
+		if st := s.State(); st != StateNull && st != StateTerminated {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (m *Manager) add(s *Session) {
+	m.mu.Lock()
+	m.sessions[s] = struct{}{}
+	m.mu.Unlock()
+}
+
+func (m *Manager) remove(s *Session) {
+	m.mu.Lock()
+	delete(m.sessions, s)
+	m.mu.Unlock()
+}
+
+func (m *Manager) newAudioStream(s *Session, sipHost string) (*AudioStream, error) {
+	m.mu.Lock()
+	media := m.media
+	m.mu.Unlock()
+	if media == nil {
+		return nil, errNotStarted
+	}
+	return media.newAudioStream(s, sipHost)
+}
+
+// handleInvite serves initial INVITEs: account matching, the offer's
+// checks (415, 488), 180 Ringing, and SIPSessionNewIncoming.
+func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
+	respond := func(code int, reason string, extra ...sip.Header) {
+		res := sip.NewResponseFromRequest(req, code, reason, nil)
+		for _, h := range extra {
+			res.AppendHeader(h)
+		}
+		m.engine.Respond(tx, res)
+	}
+	if to := req.To(); to != nil {
+		if tag, _ := to.Params.Get("tag"); tag != "" {
+			respond(481, "Call/Transaction Does Not Exist")
+			return
+		}
+	}
+	a := m.accts.FindForIncoming(req)
+	if a == nil {
+		respond(404, "Not Found")
+		return
+	}
+	if len(req.Body()) == 0 {
+		respond(488, "Not Acceptable Here") // late offer: not supported yet
+		return
+	}
+	if ct := req.GetHeader("Content-Type"); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
+		respond(415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+		return
+	}
+	offer, err := sdp.Parse(req.Body())
+	if err != nil {
+		respond(400, "Bad SDP")
+		return
+	}
+	contact, err := a.UASContact(req)
+	if err != nil {
+		respond(500, "Server Internal Error")
+		return
+	}
+	s := &Session{mgr: m, account: a, state: StateNull, direction: "incoming", sipHost: contact.Host}
+	as, err := m.newAudioStream(s, contact.Host)
+	if err != nil {
+		m.log.Warn("incoming call refused: no audio stream", "error", err)
+		respond(500, "Server Internal Error")
+		return
+	}
+	var streams []string
+	for _, md := range offer.Media {
+		if md.Type == "audio" && md.IsRTP() && !md.Rejected() && len(streams) == 0 {
+			if _, err := as.Answer(md, sdp.SendRecv); err == nil {
+				streams = append(streams, "audio")
+			}
+		}
+	}
+	if len(streams) == 0 {
+		as.Close()
+		respond(488, "Not Acceptable Here")
+		return
+	}
+	creds := a.Credentials()
+	inv, err := m.engine.NewIncomingInvitation(req, tx, core.InvitationConfig{Contact: contact, Credentials: &creds})
+	if err != nil {
+		as.Close()
+		return
+	}
+	remote, _ := core.ParseSIPURI(req.From().Address.String())
+	s.mu.Lock()
+	s.inv = inv
+	s.audio = as
+	s.lastRemote = offer
+	s.local = sdp.NewLocal("-", as.LocalAddress())
+	s.localURI, s.remoteURI = a.URI(), remote
+	s.stopObs = m.center.Observe(core.InvitationChangedState, inv, s.onInvitation)
+	s.mu.Unlock()
+	m.add(s)
+	if !m.center.HasObservers(NewIncoming, s) {
+		// Nobody handles calls: PJSUA's default rejects them.
+		s.mu.Lock()
+		s.ending = true
+		s.mu.Unlock()
+		inv.SendResponse(480, "Temporarily Unavailable", "", nil)
+		return
+	}
+	inv.SendResponse(180, "Ringing", "", nil)
+	s.mu.Lock()
+	s.stopRing = m.playRingtone(m.cfg.Ringtones.RingtoneForSIPURI(remote))
+	s.center().Post(NewIncoming, s, StreamsData{Timestamp: now(), Streams: streams})
+	s.setStateLocked(StateIncoming)
+	s.mu.Unlock()
+}

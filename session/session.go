@@ -1,0 +1,984 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sipsimple-go/sipsimple/account"
+	"github.com/sipsimple-go/sipsimple/core"
+	"github.com/sipsimple-go/sipsimple/notification"
+	"github.com/sipsimple-go/sipsimple/sdp"
+)
+
+// ErrState is wrapped by errors from methods called in a state that does
+// not allow them; the message names the state.
+var ErrState = errors.New("wrong session state")
+
+// ErrNoChat is returned by the chat methods until chat streams exist.
+var ErrNoChat = errors.New("no chat stream: chat sessions are not implemented yet")
+
+// mediaStream is what a Session needs from a stream.
+type mediaStream interface {
+	Kind() string
+	// Offer returns our m= line for an offer or re-offer with direction.
+	Offer(direction sdp.Direction) (sdp.Media, error)
+	// Answer returns our m= line answering remote (direction is what we
+	// want, before the offer's direction is applied); an error rejects
+	// the stream.
+	Answer(remote sdp.Media, direction sdp.Direction) (sdp.Media, error)
+	// Apply starts the stream, or updates it, with the negotiated pair.
+	Apply(local, remote sdp.Media) error
+	Close()
+}
+
+// Session is a call (seed 000's Session). Create outgoing ones with
+// Manager.NewSession and Connect; incoming ones arrive in
+// SIPSessionNewIncoming (the sender). Methods return at once; progress is
+// reported by notifications.
+type Session struct {
+	mgr     *Manager
+	account *account.Account
+
+	mu             sync.Mutex
+	state          State
+	direction      string
+	inv            *core.Invitation
+	stopObs        func()
+	local          *sdp.Local
+	lastLocal      *sdp.Description
+	lastRemote     *sdp.Description
+	audio          *AudioStream
+	route          *core.Route
+	localURI       core.SIPURI
+	remoteURI      core.SIPURI
+	startTime      time.Time
+	stopTime       time.Time
+	holdLocal      bool
+	holdRemote     bool
+	ending         bool
+	failed         bool
+	pendingRemote  *sdp.Description // a remote proposal awaiting AcceptProposal
+	proposing      string           // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
+	proposalStream *AudioStream
+	pendingReoffer bool   // a hold/unhold re-INVITE waits for the current exchange
+	sipHost        string // the host of our Contact, for the RTP address
+	stopRing       func() // stops the ringtone playing, if any
+}
+
+func (s *Session) center() *notification.Center { return s.mgr.center }
+
+func now() time.Time { return time.Now() }
+
+// State returns the session's state.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.state
+}
+
+// Account returns the session's account.
+func (s *Session) Account() *account.Account { return s.account }
+
+// Direction is "outgoing" or "incoming" ("" before Connect).
+func (s *Session) Direction() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.direction
+}
+
+// StartTime and StopTime are when the session was established and ended
+// (zero until then).
+func (s *Session) StartTime() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.startTime }
+
+// StopTime: see StartTime.
+func (s *Session) StopTime() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.stopTime }
+
+// OnHoldByLocal, OnHoldByRemote and OnHold report the hold state.
+func (s *Session) OnHoldByLocal() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.holdLocal }
+
+// OnHoldByRemote: see OnHoldByLocal.
+func (s *Session) OnHoldByRemote() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.holdRemote }
+
+// OnHold is OnHoldByLocal or OnHoldByRemote.
+func (s *Session) OnHold() bool { s.mu.Lock(); defer s.mu.Unlock(); return s.holdLocal || s.holdRemote }
+
+// RemoteUserAgent is the peer's User-Agent or Server header, once known.
+func (s *Session) RemoteUserAgent() string {
+	s.mu.Lock()
+	inv := s.inv
+	s.mu.Unlock()
+	if inv == nil {
+		return ""
+	}
+	return inv.RemoteUserAgent()
+}
+
+// LocalURI and RemoteURI are the parties; CallerURI and CalleeURI the same
+// by role.
+func (s *Session) LocalURI() core.SIPURI { s.mu.Lock(); defer s.mu.Unlock(); return s.localURI }
+
+// RemoteURI: see LocalURI.
+func (s *Session) RemoteURI() core.SIPURI { s.mu.Lock(); defer s.mu.Unlock(); return s.remoteURI }
+
+// CallerURI is the calling party.
+func (s *Session) CallerURI() core.SIPURI {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.direction == "incoming" {
+		return s.remoteURI
+	}
+	return s.localURI
+}
+
+// CalleeURI is the called party.
+func (s *Session) CalleeURI() core.SIPURI {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.direction == "incoming" {
+		return s.localURI
+	}
+	return s.remoteURI
+}
+
+// Route is the route of an outgoing session (nil for incoming ones).
+func (s *Session) Route() *core.Route { s.mu.Lock(); defer s.mu.Unlock(); return s.route }
+
+// Audio returns the audio stream (nil when the session has none).
+func (s *Session) Audio() *AudioStream { s.mu.Lock(); defer s.mu.Unlock(); return s.audio }
+
+// HasAudio reports whether the session has an active audio stream.
+func (s *Session) HasAudio() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.audio != nil && s.audio.Started()
+}
+
+// HasChat reports whether the session has a chat stream (never, yet).
+func (s *Session) HasChat() bool { return false }
+
+func (s *Session) setStateLocked(st State) {
+	if st == s.state {
+		return
+	}
+	if s.stopRing != nil && (st != StateIncoming && st != StateCalling) {
+		s.stopRing()
+		s.stopRing = nil
+	}
+	prev := s.state
+	s.state = st
+	s.center().Post(ChangedState, s, ChangedStateData{Timestamp: now(), PrevState: prev, State: st})
+}
+
+func streamNames(audio, chat bool) []string {
+	var out []string
+	if audio {
+		out = append(out, "audio")
+	}
+	if chat {
+		out = append(out, "chat")
+	}
+	return out
+}
+
+// Connect starts an outgoing session to callee through routes (tried in
+// order; nil means the account's routes to callee). It posts
+// SIPSessionNewOutgoing and moves to CALLING.
+func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core.Route, audio, chat bool) error {
+	if chat {
+		return ErrNoChat
+	}
+	if !audio {
+		return errors.New("connect: no stream requested (audio is the only kind available)")
+	}
+	s.mu.Lock()
+	if s.state != StateNull {
+		st := s.state
+		s.mu.Unlock()
+		return fmt.Errorf("%w: connect needs NULL, it is %s", ErrState, st)
+	}
+	s.state = StateCalling // reserved; the notification follows
+	s.mu.Unlock()
+	fail := func(err error) error {
+		s.mu.Lock()
+		s.state = StateNull
+		s.mu.Unlock()
+		return err
+	}
+	if len(routes) == 0 {
+		var err error
+		if routes, err = s.account.Routes(ctx, callee); err != nil {
+			return fail(err)
+		}
+	}
+	e := s.mgr.engine
+	contact, err := s.account.UACContact(callee)
+	if err != nil {
+		return fail(err)
+	}
+	routeSet, err := s.account.RouteSet()
+	if err != nil {
+		return fail(err)
+	}
+	creds := s.account.Credentials()
+	name, _ := s.account.DisplayName.Get()
+	inv, err := e.NewOutgoingInvitation(core.InvitationConfig{
+		From: core.NameAddr{DisplayName: name, URI: s.account.URI()}, To: core.NameAddr{URI: callee},
+		Contact: contact, Credentials: &creds, RouteSet: routeSet, Timeout: s.mgr.cfg.InviteTimeout})
+	if err != nil {
+		return fail(err)
+	}
+	s.sipHost = contact.Host
+	as, err := s.mgr.newAudioStream(s, contact.Host)
+	if err != nil {
+		return fail(fmt.Errorf("connect: audio stream: %w", err))
+	}
+	m, err := as.Offer(sdp.SendRecv)
+	if err != nil {
+		as.Close()
+		return fail(err)
+	}
+	s.mu.Lock()
+	s.direction = "outgoing"
+	s.inv = inv
+	s.audio = as
+	r := routes[0]
+	s.route = &r
+	s.localURI, s.remoteURI = s.account.URI(), callee
+	s.local = sdp.NewLocal("-", as.LocalAddress())
+	offer := s.local.Next(&sdp.Description{Address: as.LocalAddress(), Media: []sdp.Media{m}})
+	s.lastLocal = offer
+	s.stopObs = s.center().Observe(core.InvitationChangedState, inv, s.onInvitation)
+	s.state = StateNull
+	s.center().Post(NewOutgoing, s, StreamsData{Timestamp: now(), Streams: streamNames(audio, chat)})
+	s.setStateLocked(StateCalling)
+	s.mu.Unlock()
+	s.mgr.add(s)
+	if err := inv.Send(routes, "application/sdp", offer.Marshal()); err != nil {
+		s.terminate(origLocalOrRemote(true), 0, err.Error(), true)
+		return err
+	}
+	return nil
+}
+
+func origLocalOrRemote(local bool) string {
+	if local {
+		return originatorLocal
+	}
+	return origRemote
+}
+
+// Accept accepts an incoming session (INCOMING -> ACCEPTING), with audio
+// if it was offered.
+func (s *Session) Accept(audio, chat bool) error {
+	if chat {
+		return ErrNoChat
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateIncoming {
+		return fmt.Errorf("%w: accept needs INCOMING, it is %s", ErrState, s.state)
+	}
+	remote := s.lastRemote
+	var answer []sdp.Media
+	gotAudio := false
+	for _, m := range remote.Media {
+		if m.Type == "audio" && m.IsRTP() && !m.Rejected() && audio && !gotAudio && s.audio != nil {
+			local, err := s.audio.Answer(m, sdp.SendRecv)
+			if err == nil {
+				answer = append(answer, local)
+				gotAudio = true
+				continue
+			}
+		}
+		answer = append(answer, sdp.RejectMedia(m))
+	}
+	if !gotAudio {
+		return errors.New("accept: no acceptable audio stream in the offer")
+	}
+	desc := s.local.Next(&sdp.Description{Address: s.audio.LocalAddress(), Media: answer})
+	s.lastLocal = desc
+	s.setStateLocked(StateAccepting)
+	inv := s.inv
+	go func() {
+		if err := inv.SendResponse(200, "OK", "application/sdp", desc.Marshal()); err != nil {
+			s.terminate(originatorLocal, 0, err.Error(), true)
+		}
+	}()
+	return nil
+}
+
+// Reject declines an incoming session: 486 Busy Here when isBusy, else 603
+// Decline.
+func (s *Session) Reject(isBusy bool) error {
+	s.mu.Lock()
+	if s.state != StateIncoming {
+		st := s.state
+		s.mu.Unlock()
+		return fmt.Errorf("%w: reject needs INCOMING, it is %s", ErrState, st)
+	}
+	s.ending = true
+	s.center().Post(WillEnd, s, TimestampData{Timestamp: now()})
+	s.setStateLocked(StateTerminating)
+	inv := s.inv
+	s.mu.Unlock()
+	code, reason := 603, "Decline"
+	if isBusy {
+		code, reason = 486, "Busy Here"
+	}
+	return inv.SendResponse(code, reason, "", nil)
+}
+
+// End terminates the session in any active state (cancelling or declining
+// one not established yet; isBusy answers 486 instead of 603).
+func (s *Session) End(isBusy bool) error {
+	s.mu.Lock()
+	switch s.state {
+	case StateNull, StateTerminating, StateTerminated:
+		st := s.state
+		s.mu.Unlock()
+		return fmt.Errorf("%w: end needs an active session, it is %s", ErrState, st)
+	case StateIncoming:
+		s.mu.Unlock()
+		return s.Reject(isBusy)
+	}
+	s.ending = true
+	s.center().Post(WillEnd, s, TimestampData{Timestamp: now()})
+	s.setStateLocked(StateTerminating)
+	inv := s.inv
+	s.mu.Unlock()
+	if err := inv.End(); err != nil && !errors.Is(err, core.ErrInvitationState) {
+		return err
+	}
+	return nil
+}
+
+// Hold puts the session on hold: a re-INVITE making our audio sendonly
+// (SIPSessionGotHoldRequest, originator local).
+func (s *Session) Hold() error { return s.setHold(true) }
+
+// Unhold takes the session off hold (SIPSessionGotUnholdRequest).
+func (s *Session) Unhold() error { return s.setHold(false) }
+
+func (s *Session) setHold(hold bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateEstablished {
+		return fmt.Errorf("%w: hold/unhold needs ESTABLISHED, it is %s", ErrState, s.state)
+	}
+	if s.holdLocal == hold {
+		return nil
+	}
+	if s.audio == nil {
+		return errors.New("hold: the session has no audio stream")
+	}
+	s.holdLocal = hold
+	name := GotUnholdRequest
+	if hold {
+		name = GotHoldRequest
+	}
+	s.center().Post(name, s, OriginatorData{Timestamp: now(), Originator: originatorLocal})
+	s.audio.SetLocalHold(hold)
+	return s.reofferLocked("hold")
+}
+
+// localDirection is what we want to do on the audio stream now.
+func (s *Session) localDirectionLocked() sdp.Direction {
+	if s.holdLocal {
+		return sdp.SendOnly
+	}
+	return sdp.SendRecv
+}
+
+// reofferLocked sends a re-INVITE with our current streams. While another
+// offer/answer exchange is under way it is deferred until that one ends
+// (the seed serialises hold and unhold the same way); the SDP is built when
+// the re-INVITE is really sent, so it carries the latest hold state.
+func (s *Session) reofferLocked(reason string) error {
+	if s.proposing != "" || s.state == StateProposed || s.state == StateProposing {
+		s.pendingReoffer = true
+		return nil
+	}
+	if st, sub := s.inv.State(); st != core.InvitationConnected || sub != core.InvitationNormal {
+		s.pendingReoffer = true
+		return nil
+	}
+	media := make([]sdp.Media, 0, len(s.lastLocal.Media))
+	for _, m := range s.lastLocal.Media {
+		if m.Type == "audio" && !m.Rejected() && s.audio != nil {
+			om, err := s.audio.Offer(s.localDirectionLocked())
+			if err != nil {
+				return err
+			}
+			media = append(media, om)
+			continue
+		}
+		media = append(media, m)
+	}
+	desc := s.local.Next(&sdp.Description{Address: s.lastLocal.Address, Media: media})
+	if err := s.inv.SendReinvite("application/sdp", desc.Marshal()); err != nil {
+		if errors.Is(err, core.ErrInvitationState) {
+			s.pendingReoffer = true // a remote re-INVITE got in first
+			return nil
+		}
+		return err
+	}
+	s.lastLocal = desc
+	s.proposing = reason
+	return nil
+}
+
+// runPendingLocked sends a deferred re-INVITE once nothing is under way.
+func (s *Session) runPendingLocked() {
+	if !s.pendingReoffer || s.state != StateEstablished || s.proposing != "" {
+		return
+	}
+	s.pendingReoffer = false
+	if err := s.reofferLocked("hold"); err != nil {
+		s.mgr.log.Debug("deferred re-INVITE failed", "error", err)
+	}
+}
+
+// SendDTMF sends a DTMF digit (0-9 * # A-D) on the audio stream (RFC 4733).
+func (s *Session) SendDTMF(digit rune) error {
+	if !validDigit(digit) {
+		return fmt.Errorf("send DTMF: %q is not a DTMF digit (0-9 * # A-D)", digit)
+	}
+	s.mu.Lock()
+	st, a := s.state, s.audio
+	s.mu.Unlock()
+	if st != StateEstablished {
+		return fmt.Errorf("%w: send DTMF needs ESTABLISHED, it is %s", ErrState, st)
+	}
+	if a == nil || !a.Started() {
+		return errors.New("send DTMF: the session has no active audio stream")
+	}
+	return a.SendDTMF(digit)
+}
+
+func validDigit(d rune) bool {
+	return d >= '0' && d <= '9' || d == '*' || d == '#' || d >= 'A' && d <= 'D'
+}
+
+// SendMessage would send a chat message (content of contentType, in a
+// CPIM wrapper To toURI, nil meaning the remote party, dated dt, zero
+// meaning now) and return its message id; chat streams do not exist yet.
+func (s *Session) SendMessage(content, contentType string, toURI *core.SIPURI, dt time.Time) (string, error) {
+	return "", ErrNoChat
+}
+
+// AddChat would propose a chat stream; chat streams do not exist yet.
+func (s *Session) AddChat() error { return ErrNoChat }
+
+// RemoveChat would remove the chat stream; chat streams do not exist yet.
+func (s *Session) RemoveChat() error { return ErrNoChat }
+
+// onInvitation follows the invitation (on this session's observer
+// goroutine, in order).
+func (s *Session) onInvitation(n notification.Notification) {
+	d, _ := notification.Data[core.InvitationChangedStateData](n)
+	switch d.State {
+	case core.InvitationEarly:
+		if d.Code == 180 || d.Code == 183 {
+			s.center().Post(GotRingIndication, s, TimestampData{Timestamp: now()})
+			s.mu.Lock()
+			if s.stopRing == nil && d.Code == 180 && s.state == StateCalling {
+				s.stopRing = s.mgr.playRingtone(s.mgr.cfg.Ringtones.OutboundRingtone())
+			}
+			s.mu.Unlock()
+		}
+	case core.InvitationConnecting:
+		s.onConnecting(d)
+	case core.InvitationConnected:
+		s.onConnected(d)
+	case core.InvitationDisconnected:
+		originator := d.Originator
+		s.mu.Lock()
+		ending := s.ending
+		s.mu.Unlock()
+		if ending {
+			originator = originatorLocal
+		}
+		failed := d.Code >= 300 || d.Code == 0 && d.DisconnectReason != "user request"
+		s.terminate(originator, d.Code, d.Reason+disconnectSuffix(d), failed)
+	}
+}
+
+func disconnectSuffix(d core.InvitationChangedStateData) string {
+	if d.Reason == "" && d.DisconnectReason != "" {
+		return d.DisconnectReason
+	}
+	return ""
+}
+
+// onConnecting handles the 2xx (outgoing: the answer) or our 2xx
+// (incoming).
+func (s *Session) onConnecting(d core.InvitationChangedStateData) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.direction == "outgoing" {
+		s.center().Post(WillStart, s, TimestampData{Timestamp: now()})
+		answer, err := sdp.Parse(d.Body)
+		if err == nil {
+			err = sdp.ValidateAnswer(s.lastLocal, answer)
+		}
+		if err != nil {
+			s.failed = true
+			s.mu.Unlock()
+			s.inv.End()
+			s.mu.Lock()
+			return
+		}
+		s.lastRemote = answer
+		s.applyLocked()
+		return
+	}
+	s.center().Post(WillStart, s, TimestampData{Timestamp: now()})
+	s.applyLocked()
+}
+
+// applyLocked starts or updates the streams from lastLocal/lastRemote.
+func (s *Session) applyLocked() {
+	for i, m := range s.lastRemote.Media {
+		if i >= len(s.lastLocal.Media) {
+			break
+		}
+		l := s.lastLocal.Media[i]
+		if m.Type != "audio" || s.audio == nil || l.Rejected() || m.Rejected() {
+			continue
+		}
+		if m.Address == "" {
+			m.Address = s.lastRemote.Address
+		}
+		holdRemote := m.Hold()
+		if holdRemote != s.holdRemote && s.state == StateEstablished {
+			name := GotUnholdRequest
+			if holdRemote {
+				name = GotHoldRequest
+			}
+			s.center().Post(name, s, OriginatorData{Timestamp: now(), Originator: origRemote})
+		}
+		s.holdRemote = holdRemote
+		s.audio.SetRemoteHold(holdRemote)
+		if err := s.audio.Apply(l, m); err != nil {
+			s.mgr.log.Debug("audio stream failed to start", "error", err)
+		}
+	}
+}
+
+// onConnected handles the ACK (ESTABLISHED) and re-INVITE outcomes.
+func (s *Session) onConnected(d core.InvitationChangedStateData) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case d.PrevState != core.InvitationConnected:
+		if s.state == StateTerminating || s.state == StateTerminated {
+			return
+		}
+		s.startTime = now()
+		s.setStateLocked(StateEstablished)
+		s.center().Post(DidStart, s, TimestampData{Timestamp: now()})
+	case d.SubState == core.InvitationReceivedProposal:
+		s.onRemoteProposalLocked(d)
+	case d.PrevSubState == core.InvitationSentProposal && d.SubState == core.InvitationNormal:
+		s.onProposalAnsweredLocked(d)
+	}
+	if d.SubState == core.InvitationNormal {
+		s.runPendingLocked()
+	}
+}
+
+// onRemoteProposalLocked handles a re-INVITE from the peer: hold, unhold
+// and other changes of existing streams are answered at once; a new
+// stream is a proposal for the application.
+func (s *Session) onRemoteProposalLocked(d core.InvitationChangedStateData) {
+	offer, err := sdp.Parse(d.Body)
+	if err == nil && s.lastRemote != nil {
+		err = sdp.ValidateReoffer(s.lastRemote, offer)
+	}
+	if err != nil || len(d.Body) == 0 {
+		s.inv.RejectProposal(488, "Not Acceptable Here")
+		return
+	}
+	var added []string
+	for i, m := range offer.Media {
+		if i >= len(s.lastLocal.Media) && !m.Rejected() {
+			added = append(added, m.Type)
+		}
+	}
+	if len(added) > 0 {
+		s.pendingRemote = offer
+		s.setStateLocked(StateProposed)
+		s.center().Post(GotStreamProposal, s, ProposalData{Timestamp: now(), Proposer: origRemote, Streams: added})
+		return
+	}
+	s.answerRemoteLocked(offer, false)
+}
+
+// answerRemoteLocked answers a re-offer of the existing streams (plus the
+// audio stream of an accepted proposal when withNewAudio).
+func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) {
+	media := make([]sdp.Media, 0, len(offer.Media))
+	var removed bool
+	for i, m := range offer.Media {
+		switch {
+		case m.Type == "audio" && s.audio != nil && !m.Rejected() && (i < len(s.lastLocal.Media) && !s.lastLocal.Media[i].Rejected() || withNewAudio):
+			lm, err := s.audio.Answer(m, s.localDirectionLocked())
+			if err != nil {
+				media = append(media, sdp.RejectMedia(m))
+				continue
+			}
+			media = append(media, lm)
+		default:
+			if i < len(s.lastLocal.Media) && !s.lastLocal.Media[i].Rejected() && m.Rejected() {
+				removed = true
+			}
+			media = append(media, sdp.RejectMedia(m))
+		}
+	}
+	desc := s.local.Next(&sdp.Description{Address: s.lastLocal.Address, Media: media})
+	s.lastLocal, s.lastRemote = desc, offer
+	s.inv.AcceptProposal("application/sdp", desc.Marshal())
+	s.applyLocked()
+	if removed && s.audio != nil {
+		stillAudio := false
+		for _, m := range desc.Media {
+			if m.Type == "audio" && !m.Rejected() {
+				stillAudio = true
+			}
+		}
+		if !stillAudio {
+			s.audio.Close()
+			s.audio = nil
+			s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now(), Streams: nil})
+		}
+	}
+}
+
+// onProposalAnsweredLocked handles the answer to our re-INVITE.
+func (s *Session) onProposalAnsweredLocked(d core.InvitationChangedStateData) {
+	reason := s.proposing
+	s.proposing = ""
+	if d.Code < 200 || d.Code >= 300 {
+		if reason == "hold" {
+			return // the session stays as it was; the hold state is ours
+		}
+		if s.state == StateProposing {
+			s.setStateLocked(StateEstablished)
+			s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: originatorLocal, Reason: d.Reason})
+		}
+		return
+	}
+	answer, err := sdp.Parse(d.Body)
+	if err == nil {
+		err = sdp.ValidateAnswer(s.lastLocal, answer)
+	}
+	if err != nil {
+		return
+	}
+	s.lastRemote = answer
+	s.applyLocked()
+	if s.state == StateProposing {
+		s.setStateLocked(StateEstablished)
+		s.center().Post(AcceptedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: originatorLocal})
+	}
+}
+
+// terminate ends the session: DidFail (when failed) then DidEnd.
+func (s *Session) terminate(originator string, code int, reason string, failed bool) {
+	s.mu.Lock()
+	if s.state == StateTerminated {
+		s.mu.Unlock()
+		return
+	}
+	established := !s.startTime.IsZero()
+	if s.state != StateTerminating {
+		// Ended by the remote or by an error: an established session
+		// still announces its end.
+		if established {
+			s.center().Post(WillEnd, s, TimestampData{Timestamp: now()})
+		}
+		s.setStateLocked(StateTerminating)
+	}
+	if s.audio != nil {
+		s.audio.Close()
+	}
+	if s.proposalStream != nil {
+		s.proposalStream.Close()
+	}
+	s.stopTime = now()
+	if (failed || s.failed) && !established {
+		if reason == "" {
+			reason = "internal error"
+		}
+		s.center().Post(DidFail, s, DidFailData{Timestamp: now(), Originator: originator, Code: code, Reason: strings.TrimSpace(reason)})
+	}
+	s.setStateLocked(StateTerminated)
+	s.center().Post(DidEnd, s, OriginatorData{Timestamp: now(), Originator: originator})
+	stop := s.stopObs
+	s.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	s.mgr.remove(s)
+}
+
+// AddAudio proposes an audio stream to a session that has none
+// (ESTABLISHED -> PROPOSING; SIPSessionGotStreamProposal from us, then
+// Accepted- or RejectedStreamProposal).
+func (s *Session) AddAudio() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateEstablished {
+		return fmt.Errorf("%w: add audio needs ESTABLISHED, it is %s", ErrState, s.state)
+	}
+	if s.audio != nil {
+		return errors.New("add audio: the session already has an audio stream")
+	}
+	as, err := s.mgr.newAudioStream(s, s.sipHost)
+	if err != nil {
+		return fmt.Errorf("add audio: %w", err)
+	}
+	m, err := as.Offer(sdp.SendRecv)
+	if err != nil {
+		as.Close()
+		return err
+	}
+	s.audio = as
+	desc := s.lastLocal.Clone()
+	slot := -1
+	for i, old := range desc.Media {
+		if old.Rejected() && old.Type == "audio" {
+			slot = i // reuse a removed audio slot (RFC 3264 8.1)
+			break
+		}
+	}
+	if slot >= 0 {
+		desc.Media[slot] = m
+	} else {
+		desc.AddMedia(m)
+	}
+	if desc.Address == "" {
+		desc.Address = as.LocalAddress()
+	}
+	desc = s.local.Next(desc)
+	s.lastLocal = desc
+	s.proposing = "add_audio"
+	s.setStateLocked(StateProposing)
+	s.center().Post(GotStreamProposal, s, ProposalData{Timestamp: now(), Proposer: originatorLocal, Streams: []string{"audio"}})
+	return s.inv.SendReinvite("application/sdp", desc.Marshal())
+}
+
+// RemoveAudio stops the audio stream and tells the peer (its m= line goes
+// to port 0).
+func (s *Session) RemoveAudio() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateEstablished {
+		return fmt.Errorf("%w: remove audio needs ESTABLISHED, it is %s", ErrState, s.state)
+	}
+	if s.audio == nil {
+		return errors.New("remove audio: the session has no audio stream")
+	}
+	desc := s.lastLocal.Clone()
+	for i, m := range desc.Media {
+		if m.Type == "audio" && !m.Rejected() {
+			desc.RemoveMedia(i)
+		}
+	}
+	s.audio.Close()
+	s.audio = nil
+	desc = s.local.Next(desc)
+	s.lastLocal = desc
+	s.proposing = "remove_audio"
+	s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now()})
+	return s.inv.SendReinvite("application/sdp", desc.Marshal())
+}
+
+// AcceptProposal accepts the streams the peer proposed (PROPOSED ->
+// ESTABLISHED, SIPSessionAcceptedStreamProposal).
+func (s *Session) AcceptProposal(audio, chat bool) error {
+	if chat {
+		return ErrNoChat
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateProposed || s.pendingRemote == nil {
+		return fmt.Errorf("%w: accept proposal needs PROPOSED, it is %s", ErrState, s.state)
+	}
+	offer := s.pendingRemote
+	s.pendingRemote = nil
+	if audio && s.audio == nil {
+		as, err := s.mgr.newAudioStream(s, s.sipHost)
+		if err != nil {
+			s.inv.RejectProposal(500, "Server Internal Error")
+			s.setStateLocked(StateEstablished)
+			s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote, Reason: err.Error()})
+			return err
+		}
+		s.audio = as
+	}
+	s.answerRemoteLocked(offer, audio)
+	s.setStateLocked(StateEstablished)
+	s.center().Post(AcceptedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote})
+	return nil
+}
+
+// RejectProposal declines the peer's proposal (488; PROPOSED ->
+// ESTABLISHED, SIPSessionRejectedStreamProposal).
+func (s *Session) RejectProposal() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateProposed {
+		return fmt.Errorf("%w: reject proposal needs PROPOSED, it is %s", ErrState, s.state)
+	}
+	s.pendingRemote = nil
+	s.inv.RejectProposal(488, "Not Acceptable Here")
+	s.setStateLocked(StateEstablished)
+	s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote, Reason: "rejected"})
+	return nil
+}
+
+// StartRecordingAudio records the call's audio to fileName (default: a
+// name made of the participants and the time, in the recordings
+// directory). Nothing is recorded while the session is on hold.
+func (s *Session) StartRecordingAudio(fileName string) error {
+	s.mu.Lock()
+	st, a := s.state, s.audio
+	s.mu.Unlock()
+	if st != StateEstablished {
+		return fmt.Errorf("%w: recording needs ESTABLISHED, it is %s", ErrState, st)
+	}
+	if a == nil || !a.Started() {
+		return errors.New("start recording: the session has no active audio stream")
+	}
+	if fileName == "" {
+		fileName = s.mgr.defaultRecordingName(s)
+	}
+	s.center().Post(WillStartRecordingAudio, s, RecordingData{Timestamp: now(), FileName: fileName})
+	if err := a.StartRecording(fileName); err != nil {
+		return err
+	}
+	s.center().Post(DidStartRecordingAudio, s, RecordingData{Timestamp: now(), FileName: fileName})
+	return nil
+}
+
+// StopRecordingAudio stops the recording.
+func (s *Session) StopRecordingAudio() error {
+	s.mu.Lock()
+	st, a := s.state, s.audio
+	s.mu.Unlock()
+	if st != StateEstablished {
+		return fmt.Errorf("%w: recording needs ESTABLISHED, it is %s", ErrState, st)
+	}
+	if a == nil || a.RecordingFileName() == "" {
+		return errors.New("stop recording: nothing is being recorded")
+	}
+	name := a.RecordingFileName()
+	s.center().Post(WillStopRecordingAudio, s, RecordingData{Timestamp: now(), FileName: name})
+	if err := a.StopRecording(); err != nil {
+		return err
+	}
+	s.center().Post(DidStopRecordingAudio, s, RecordingData{Timestamp: now(), FileName: name})
+	return nil
+}
+
+// The audio_* attributes of seed 000, read from the audio stream; zero
+// values when the session has no audio stream.
+
+// AudioCodec is the negotiated codec's name, once the stream started.
+func (s *Session) AudioCodec() string {
+	if a := s.Audio(); a != nil {
+		return a.Codec()
+	}
+	return ""
+}
+
+// AudioSampleRate is the negotiated codec's sample rate in Hz.
+func (s *Session) AudioSampleRate() int {
+	if a := s.Audio(); a != nil {
+		return a.SampleRate()
+	}
+	return 0
+}
+
+// AudioSRTPActive reports whether SRTP protects the audio stream.
+func (s *Session) AudioSRTPActive() bool {
+	if a := s.Audio(); a != nil {
+		return a.SRTPActive()
+	}
+	return false
+}
+
+// AudioLocalRTPAddress and AudioLocalRTPPort are the local RTP endpoint.
+func (s *Session) AudioLocalRTPAddress() string {
+	if a := s.Audio(); a != nil {
+		return a.LocalRTPAddress().Addr().String()
+	}
+	return ""
+}
+
+// AudioLocalRTPPort: see AudioLocalRTPAddress.
+func (s *Session) AudioLocalRTPPort() int {
+	if a := s.Audio(); a != nil {
+		return int(a.LocalRTPAddress().Port())
+	}
+	return 0
+}
+
+// AudioRemoteRTPAddressSDP and AudioRemoteRTPPortSDP are where the
+// remote's SDP asks us to send audio.
+func (s *Session) AudioRemoteRTPAddressSDP() string {
+	if a := s.Audio(); a != nil {
+		if ap := a.RemoteRTPAddressSDP(); ap.IsValid() {
+			return ap.Addr().String()
+		}
+	}
+	return ""
+}
+
+// AudioRemoteRTPPortSDP: see AudioRemoteRTPAddressSDP.
+func (s *Session) AudioRemoteRTPPortSDP() int {
+	if a := s.Audio(); a != nil {
+		return int(a.RemoteRTPAddressSDP().Port())
+	}
+	return 0
+}
+
+// AudioRemoteRTPAddressReceived and AudioRemoteRTPPortReceived are where
+// the remote's audio really comes from (symmetric RTP), once it arrived.
+func (s *Session) AudioRemoteRTPAddressReceived() string {
+	if a := s.Audio(); a != nil {
+		if ap := a.RemoteRTPAddressReceived(); ap.IsValid() {
+			return ap.Addr().String()
+		}
+	}
+	return ""
+}
+
+// AudioRemoteRTPPortReceived: see AudioRemoteRTPAddressReceived.
+func (s *Session) AudioRemoteRTPPortReceived() int {
+	if a := s.Audio(); a != nil {
+		return int(a.RemoteRTPAddressReceived().Port())
+	}
+	return 0
+}
+
+// AudioWasReceived reports whether audio arrived on the audio stream.
+func (s *Session) AudioWasReceived() bool {
+	if a := s.Audio(); a != nil {
+		return a.WasReceived()
+	}
+	return false
+}
+
+// AudioRecordingFileName is the .wav file being recorded to, "" when none.
+func (s *Session) AudioRecordingFileName() string {
+	if a := s.Audio(); a != nil {
+		return a.RecordingFileName()
+	}
+	return ""
+}

@@ -50,9 +50,10 @@ type MixerConfig struct {
 // # Concurrency and slow ports
 //
 // Add, Remove, Connect and Disconnect may be called from any goroutine at any
-// time, including while the mixer runs and from inside a port's methods: each
-// change builds a new immutable routing table that the next tick picks up
-// atomically, so a tick never sees half a change and never waits for one.
+// time, including while the mixer runs and from inside a port's methods: a
+// change is recorded under a short lock and the next tick builds a new
+// routing table from all the changes since the last one, so a tick never
+// sees half a change, and a burst of changes costs one rebuild.
 // The port methods run on the clock goroutine and must not block (see
 // [Port]): the mixer does not guard against a port that blocks, it relies on
 // ports keeping their I/O on their own goroutines behind bounded buffers and
@@ -69,6 +70,7 @@ type Mixer struct {
 	entries  map[Slot]*entry
 	in       map[Slot]map[Slot]struct{} // dst -> sources connected to it
 	topo     atomic.Pointer[topology]
+	dirty    atomic.Bool // the routing changed since topo was built
 
 	tickSem chan struct{} // held while a tick runs
 
@@ -178,7 +180,7 @@ func (m *Mixer) Add(p Port) (Slot, error) {
 	m.nextSlot++
 	e.slot = m.nextSlot
 	m.entries[e.slot] = e
-	m.rebuild()
+	m.dirty.Store(true)
 	return e.slot, nil
 }
 
@@ -197,7 +199,7 @@ func (m *Mixer) Remove(s Slot) error {
 	for _, srcs := range m.in {
 		delete(srcs, s)
 	}
-	m.rebuild()
+	m.dirty.Store(true)
 	return nil
 }
 
@@ -243,7 +245,7 @@ func (m *Mixer) edit(op string, src, dst Slot, f func()) error {
 		return fmt.Errorf("audio: %s %d -> %d: %w", op, src, dst, err)
 	}
 	f()
-	m.rebuild()
+	m.dirty.Store(true)
 	return nil
 }
 
@@ -291,7 +293,7 @@ func (m *Mixer) Conference(slots ...Slot) error {
 			m.in[dst][src] = struct{}{}
 		}
 	}
-	m.rebuild()
+	m.dirty.Store(true)
 	return nil
 }
 
@@ -325,7 +327,10 @@ func (m *Mixer) Port(s Slot) Port {
 	return nil
 }
 
-// rebuild publishes a new routing table; m.mu is held.
+// rebuild publishes a new routing table; m.mu is held. Edits only mark
+// the routing dirty and the next tick rebuilds it once, so that a burst of
+// changes (thousands of calls starting and ending) costs one rebuild per
+// frame rather than one per change.
 func (m *Mixer) rebuild() {
 	t := &topology{}
 	slots := make([]Slot, 0, len(m.entries))
@@ -387,6 +392,12 @@ func (m *Mixer) Tick() {
 	m.tickSem <- struct{}{}
 	defer func() { <-m.tickSem }()
 	start := time.Now()
+	if m.dirty.Load() {
+		m.mu.Lock()
+		m.dirty.Store(false)
+		m.rebuild()
+		m.mu.Unlock()
+	}
 	t := m.topo.Load()
 	n := m.frame
 

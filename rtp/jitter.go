@@ -6,8 +6,10 @@ import (
 
 const (
 	// jbSlots is the capacity of the jitter buffer ring in packets (a power
-	// of two): 10 s of 20 ms packets, far beyond any useful delay.
-	jbSlots = 512
+	// of two): 2.56 s of 20 ms packets, beyond any useful delay (the
+	// maximum delay is 200 ms by default) and small enough for thousands of
+	// calls (about 13 KB each).
+	jbSlots = 128
 	// jbWindow is the number of packets per window of the transit-time
 	// minimum and maximum; the spread is taken over the current and the
 	// previous window, so a jitter peak is remembered for 1-2 windows.

@@ -37,28 +37,29 @@ type AudioStream struct {
 	mode string // SRTP policy: disabled, optional, mandatory
 	addr netip.Addr
 
-	mu          sync.Mutex
-	started     bool
-	closed      bool
-	offerCrypto []sdp.Crypto          // our a=crypto lines in offers (stable keys)
-	answerKeys  map[string]sdp.Crypto // our answer key per suite (stable across re-INVITEs)
-	codec       codec.Codec
-	sendPT      uint8
-	sendTE      int // remote telephone-event payload type, -1 when none
-	remoteSDP   netip.AddrPort
-	srtpActive  bool
-	srtpKey     string // key material in use, to update SRTP only on change
-	localHold   bool
-	remoteHold  bool
-	direction   sdp.Direction // the negotiated local direction
-	port        *streamPort
-	slot        audio.Slot
-	attached    []attachment
-	recName     string
-	recorder    *audio.WAVRecorder
-	noAudio     *time.Timer
-	done        chan struct{}
-	wg          sync.WaitGroup
+	mu           sync.Mutex
+	started      bool
+	closed       bool
+	offerCrypto  []sdp.Crypto          // our a=crypto lines in offers (stable keys)
+	answerKeys   map[string]sdp.Crypto // our answer key per suite (stable across re-INVITEs)
+	codec        codec.Codec
+	sendPT       uint8
+	sendTE       int // remote telephone-event payload type, -1 when none
+	remoteSDP    netip.AddrPort
+	srtpActive   bool
+	srtpKey      string // key material in use, to update SRTP only on change
+	localHold    bool
+	remoteHold   bool
+	direction    sdp.Direction // the negotiated local direction
+	port         *streamPort
+	slot         audio.Slot
+	devConnected bool
+	attached     []attachment
+	recName      string
+	recorder     *audio.WAVRecorder
+	noAudio      *time.Timer
+	done         chan struct{}
+	wg           sync.WaitGroup
 }
 
 type attachment struct {
@@ -395,8 +396,7 @@ func (a *AudioStream) replacePortLocked(c codec.Codec, pt uint8, decoders map[ui
 		mixer.Remove(a.slot)
 	}
 	a.port, a.slot = p, slot
-	mixer.Connect(slot, a.eng.devSlot)
-	mixer.Connect(a.eng.devSlot, slot)
+	a.devConnected = false // updateFlowLocked connects it unless on hold
 	for _, at := range a.attached {
 		if at.source {
 			mixer.Connect(at.slot, slot)
@@ -423,12 +423,14 @@ func (a *AudioStream) updateFlowLocked() {
 	a.port.held.Store(a.localHold || a.remoteHold)
 	// The device hears the stream only while it is not on hold.
 	mixer := a.eng.mixer
-	if a.localHold || a.remoteHold {
+	if held := a.localHold || a.remoteHold; held && a.devConnected {
 		mixer.Disconnect(a.slot, a.eng.devSlot)
 		mixer.Disconnect(a.eng.devSlot, a.slot)
-	} else {
+		a.devConnected = false
+	} else if !held && !a.devConnected {
 		mixer.Connect(a.slot, a.eng.devSlot)
 		mixer.Connect(a.eng.devSlot, a.slot)
+		a.devConnected = true
 	}
 }
 
@@ -699,7 +701,8 @@ type streamPort struct {
 	clock  int
 	frame  int // samples per frame at rate
 	enc    codec.Encoder
-	decMu  sync.Mutex // guards decoders (set from Apply, read on the clock)
+	decMu  sync.Mutex            // guards decoders (set from Apply, read on the clock)
+	codecs map[uint8]codec.Codec // what each payload type decodes with
 	decs   map[uint8]codec.Decoder
 	recvTE uint8
 
@@ -724,17 +727,34 @@ func newStreamPort(rs *rtp.Session, c codec.Codec, pt uint8, frameDur time.Durat
 func (p *streamPort) setDecoders(m map[uint8]codec.Codec, recvTE uint8) {
 	p.decMu.Lock()
 	defer p.decMu.Unlock()
-	decs := make(map[uint8]codec.Decoder, len(m))
+	codecs := make(map[uint8]codec.Codec, len(m))
 	for pt, c := range m {
-		if old, ok := p.decs[pt]; ok {
-			decs[pt] = old
-			continue
-		}
 		if c.SampleRate() == p.rate {
-			decs[pt] = c.NewDecoder()
+			codecs[pt] = c
 		}
 	}
-	p.decs, p.recvTE = decs, recvTE
+	for pt := range p.decs {
+		if c, ok := codecs[pt]; !ok || c != p.codecs[pt] {
+			delete(p.decs, pt)
+		}
+	}
+	p.codecs, p.recvTE = codecs, recvTE
+}
+
+// decoder returns the decoder of payload type pt, made on its first
+// packet (most calls only ever receive one of the codecs offered); decMu
+// is held.
+func (p *streamPort) decoder(pt uint8) codec.Decoder {
+	if d, ok := p.decs[pt]; ok {
+		return d
+	}
+	c, ok := p.codecs[pt]
+	if !ok {
+		return nil
+	}
+	d := c.NewDecoder()
+	p.decs[pt] = d
+	return d
 }
 
 // SampleRate implements audio.Port.
@@ -754,8 +774,8 @@ func (p *streamPort) ReadFrame(frame []int16) bool {
 		if p.recvTE != 0 && r.PayloadType == p.recvTE {
 			continue // DTMF arrives as events
 		}
-		dec, ok := p.decs[r.PayloadType]
-		if !ok {
+		dec := p.decoder(r.PayloadType)
+		if dec == nil {
 			continue
 		}
 		out, err := dec.Decode(p.pcm[:0], r.Payload)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,8 +37,18 @@ type BaresipConfig struct {
 
 	// AudioSource is baresip's audio_source; default "ausine,440" (a
 	// 440 Hz tone, no sound card needed). "aufile,/path.wav" plays a
-	// 48 kHz stereo S16LE WAV file instead.
+	// 16-bit PCM WAV file instead (see WriteToneWAV), which must have
+	// SourceSampleRate and SourceChannels. baresip 1.0.0's aufile plays
+	// the file once and then reports "end of file", upon which baresip
+	// hangs the call up (CALL_CLOSED with param "end of file"): make the
+	// file last longer than the calls.
 	AudioSource string
+	// SourceSampleRate and SourceChannels are baresip's ausrc_srate and
+	// ausrc_channels, the format of the audio source; default 48000 and
+	// 2, the only format ausine produces (baresip resamples for the
+	// codec). An aufile source can use 8000 and 1 (a smaller file).
+	SourceSampleRate int
+	SourceChannels   int
 	// RecordDir, if set, loads the sndfile module, which writes the
 	// audio of each call (both directions) as WAV files into RecordDir.
 	RecordDir string
@@ -226,7 +237,14 @@ func baresipConfig(cfg BaresipConfig, sipPort, ctrlPort int) string {
 	c.WriteString("audio_player\t\taubridge,interop-sink\n")
 	c.WriteString("audio_alert\t\taubridge,interop-alert\n")
 	// ausine only produces 48 kHz stereo; baresip resamples for the codec.
-	c.WriteString("ausrc_srate\t\t48000\nausrc_channels\t\t2\n")
+	srate, channels := cfg.SourceSampleRate, cfg.SourceChannels
+	if srate <= 0 {
+		srate = 48000
+	}
+	if channels <= 0 {
+		channels = 2
+	}
+	fmt.Fprintf(&c, "ausrc_srate\t\t%d\nausrc_channels\t\t%d\n", srate, channels)
 	c.WriteString("rtp_ports\t\t20000-40000\n")
 	c.WriteString("module_path\t\t/usr/lib/baresip/modules\n")
 	for _, m := range []string{"g711.so", "ausine.so", "aufile.so", "aubridge.so"} {
@@ -400,7 +418,10 @@ func (b *Baresip) Command(ctx context.Context, command, params string) (BaresipR
 	}
 }
 
-// Dial calls uri ("dial" command).
+// Dial calls uri ("dial" command). The URI needs a user part
+// ("sip:x@127.0.0.1:5070"): baresip 1.0.0 appends "@" and its account's
+// domain to a URI without one, so "sip:127.0.0.1:5070" would become
+// "sip:127.0.0.1:5070@127.0.0.1".
 func (b *Baresip) Dial(ctx context.Context, uri string) error {
 	_, err := b.Command(ctx, "dial", uri)
 	return err
@@ -416,6 +437,94 @@ func (b *Baresip) Accept(ctx context.Context) error {
 func (b *Baresip) Hangup(ctx context.Context) error {
 	_, err := b.Command(ctx, "hangup", "")
 	return err
+}
+
+// Hold puts the current call on hold ("hold" command: a re-INVITE with
+// the audio stream sendonly).
+func (b *Baresip) Hold(ctx context.Context) error {
+	_, err := b.Command(ctx, "hold", "")
+	return err
+}
+
+// Resume takes the current call off hold ("resume" command: a re-INVITE
+// with the audio stream sendrecv).
+func (b *Baresip) Resume(ctx context.Context) error {
+	_, err := b.Command(ctx, "resume", "")
+	return err
+}
+
+// SendDTMF sends digits (0-9, *, #, A-D) on the current call as RFC 4733
+// telephone-events ("sndcode" command).
+func (b *Baresip) SendDTMF(ctx context.Context, digits string) error {
+	_, err := b.Command(ctx, "sndcode", digits)
+	return err
+}
+
+// BaresipAudioStats is what baresip's "audio_debug" command reports about
+// the audio stream of the current call.
+type BaresipAudioStats struct {
+	// Direction is the stream's negotiated local direction ("sendrecv",
+	// "sendonly", "recvonly", "inactive"): what baresip does.
+	Direction string
+	// PacketsReceived is the number of RTP packets received from the peer
+	// (the RTCP member's "rcvd"), PacketsSent the number sent ("TX:
+	// packets").
+	PacketsReceived, PacketsSent int
+	// Raw is the whole audio_debug output.
+	Raw string
+}
+
+var (
+	baresipDirRE  = regexp.MustCompile(`audio dir=(\w+)`)
+	baresipRcvdRE = regexp.MustCompile(`rcvd=(\d+)`)
+	baresipSentRE = regexp.MustCompile(`TX: packets=(\d+)`)
+)
+
+// AudioStats runs "audio_debug" and parses its output. It fails when there
+// is no call or the output lacks the direction.
+func (b *Baresip) AudioStats(ctx context.Context) (BaresipAudioStats, error) {
+	resp, err := b.Command(ctx, "audio_debug", "")
+	if err != nil {
+		return BaresipAudioStats{}, err
+	}
+	st := BaresipAudioStats{Raw: resp.Data}
+	m := baresipDirRE.FindStringSubmatch(resp.Data)
+	if m == nil {
+		return st, fmt.Errorf("baresip audio_debug: no audio stream in %q", resp.Data)
+	}
+	st.Direction = m[1]
+	// One member per remote source; the counts add up.
+	for _, m := range baresipRcvdRE.FindAllStringSubmatch(resp.Data, -1) {
+		n, _ := strconv.Atoi(m[1])
+		st.PacketsReceived += n
+	}
+	if m := baresipSentRE.FindStringSubmatch(resp.Data); m != nil {
+		st.PacketsSent, _ = strconv.Atoi(m[1])
+	}
+	return st, nil
+}
+
+// WaitAudioStats polls AudioStats (every 50ms: baresip sends no event per
+// packet) until cond holds, and returns the stats that satisfied it; it
+// fails with the last stats when ctx is done first.
+func (b *Baresip) WaitAudioStats(ctx context.Context, cond func(BaresipAudioStats) bool) (BaresipAudioStats, error) {
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := b.AudioStats(ctx)
+		if err == nil && cond(st) {
+			return st, nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			if err != nil {
+				return st, fmt.Errorf("baresip audio stats: %w (last error: %v)", ctx.Err(), err)
+			}
+			return st, fmt.Errorf("baresip audio stats: %w (last: direction %s, %d packets received, %d sent)",
+				ctx.Err(), st.Direction, st.PacketsReceived, st.PacketsSent)
+		}
+	}
 }
 
 // WaitEvent waits for the first event (oldest first, among those not yet

@@ -489,9 +489,10 @@ func (i *Invitation) onSuccess(req *sip.Request, res *sip.Response) {
 		i.releaseDlg = release
 	}
 	cancelling := i.cancelling
-	i.mu.Unlock()
+	// The ACK goes out with the lock held, so that a request the peer
+	// sends as soon as it has the ACK (a re-INVITE, a BYE) finds the
+	// invitation connected rather than early (500 Retry-After).
 	i.e.writeRequest(ack)
-	i.mu.Lock()
 	d := InvitationChangedStateData{Originator: "remote", Code: res.StatusCode, Reason: res.Reason, Message: res,
 		ContentType: contentType(res), Body: res.Body()}
 	i.setStateLocked(InvitationConnecting, "", d)

@@ -139,6 +139,14 @@ func startParty(t testing.TB, media *session.MediaConfig) *party {
 	t.Helper()
 	app := application.New()
 	rec := record(app.Notifications())
+	local := startLocal(t, app, media)
+	return &party{app: app, rec: rec, local: local}
+}
+
+// startLocal starts app on 127.0.0.1 with media (nil: the defaults),
+// stopped by the test's cleanup, and returns its userless UDP account.
+func startLocal(t testing.TB, app *application.Application, media *session.MediaConfig) *account.Account {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
 	defer cancel()
 	if media == nil {
@@ -157,7 +165,7 @@ func startParty(t testing.TB, media *session.MediaConfig) *party {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &party{app: app, rec: rec, local: local}
+	return local
 }
 
 // answerIncoming accepts every incoming session of p with audio.

@@ -46,6 +46,23 @@ type Manager struct {
 	mu       sync.Mutex
 	started  bool
 	sessions map[*Session]struct{}
+
+	// byInv routes the invitations' notifications to their sessions: one
+	// observer for all of them (a goroutine per session would cost a
+	// goroutine start per notification burst under load), delivering each
+	// session's notifications in order.
+	byInv   sync.Map // *core.Invitation -> *Session
+	stopObs func()
+}
+
+// follow routes inv's SIPInvitationChangedState to s.
+func (m *Manager) follow(inv *core.Invitation, s *Session) { m.byInv.Store(inv, s) }
+
+func (m *Manager) onInvitation(n notification.Notification) {
+	inv, _ := n.Sender.(*core.Invitation)
+	if v, ok := m.byInv.Load(inv); ok {
+		v.(*Session).onInvitation(n)
+	}
 }
 
 // NewManager returns a stopped Manager.
@@ -80,6 +97,7 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	m.media = media
 	m.started = true
+	m.stopObs = m.center.Observe(core.InvitationChangedState, nil, m.onInvitation)
 	m.engine.Handle("INVITE", m.handleInvite)
 	m.center.Post(ManagerDidStart, m, nil)
 	return nil
@@ -117,7 +135,12 @@ func (m *Manager) Stop(ctx context.Context) error {
 	m.mu.Lock()
 	media := m.media
 	m.media = nil
+	stop := m.stopObs
+	m.stopObs = nil
 	m.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
 	if media != nil {
 		media.Close()
 	}
@@ -238,6 +261,13 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		as.Close()
 		return
 	}
+	if !m.center.HasObservers(NewIncoming, s) {
+		// Nobody handles calls: PJSUA's default rejects them. The
+		// session was never announced, so it posts nothing.
+		as.Close()
+		inv.SendResponse(480, "Temporarily Unavailable", "", nil)
+		return
+	}
 	remote, _ := core.ParseSIPURI(req.From().Address.String())
 	s.mu.Lock()
 	s.inv = inv
@@ -245,19 +275,13 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.lastRemote = offer
 	s.local = sdp.NewLocal("-", as.LocalAddress())
 	s.localURI, s.remoteURI = a.URI(), remote
-	s.stopObs = m.center.Observe(core.InvitationChangedState, inv, s.onInvitation)
+	m.follow(inv, s)
 	s.mu.Unlock()
 	m.add(s)
-	if !m.center.HasObservers(NewIncoming, s) {
-		// Nobody handles calls: PJSUA's default rejects them.
-		s.mu.Lock()
-		s.ending = true
-		s.mu.Unlock()
-		inv.SendResponse(480, "Temporarily Unavailable", "", nil)
-		return
-	}
-	inv.SendResponse(180, "Ringing", "", nil)
+	// The lock is held from the 180 on, so that a CANCEL coming back at
+	// once finds the session INCOMING.
 	s.mu.Lock()
+	inv.SendResponse(180, "Ringing", "", nil)
 	s.stopRing = m.playRingtone(m.cfg.Ringtones.RingtoneForSIPURI(remote))
 	s.center().Post(NewIncoming, s, StreamsData{Timestamp: now(), Streams: streams})
 	s.setStateLocked(StateIncoming)

@@ -47,7 +47,6 @@ type Session struct {
 	state          State
 	direction      string
 	inv            *core.Invitation
-	stopObs        func()
 	local          *sdp.Local
 	lastLocal      *sdp.Description
 	lastRemote     *sdp.Description
@@ -251,7 +250,7 @@ func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core
 	s.local = sdp.NewLocal("-", as.LocalAddress())
 	offer := s.local.Next(&sdp.Description{Address: as.LocalAddress(), Media: []sdp.Media{m}})
 	s.lastLocal = offer
-	s.stopObs = s.center().Observe(core.InvitationChangedState, inv, s.onInvitation)
+	s.mgr.follow(inv, s)
 	s.state = StateNull
 	s.center().Post(NewOutgoing, s, StreamsData{Timestamp: now(), Streams: streamNames(audio, chat)})
 	s.setStateLocked(StateCalling)
@@ -386,8 +385,14 @@ func (s *Session) setHold(hold bool) error {
 }
 
 // localDirection is what we want to do on the audio stream now.
-func (s *Session) localDirectionLocked() sdp.Direction {
+// In an offer (forOffer) a hold while the remote holds us too is offered
+// inactive, as python-sipsimple does; in an answer the offer's direction
+// already says whether the remote holds (sdp.AnswerDirection).
+func (s *Session) localDirectionLocked(forOffer bool) sdp.Direction {
 	if s.holdLocal {
+		if forOffer && s.holdRemote {
+			return sdp.Inactive // both on hold: nobody sends (python-sipsimple)
+		}
 		return sdp.SendOnly
 	}
 	return sdp.SendRecv
@@ -409,7 +414,7 @@ func (s *Session) reofferLocked(reason string) error {
 	media := make([]sdp.Media, 0, len(s.lastLocal.Media))
 	for _, m := range s.lastLocal.Media {
 		if m.Type == "audio" && !m.Rejected() && s.audio != nil {
-			om, err := s.audio.Offer(s.localDirectionLocked())
+			om, err := s.audio.Offer(s.localDirectionLocked(true))
 			if err != nil {
 				return err
 			}
@@ -482,7 +487,9 @@ func (s *Session) onInvitation(n notification.Notification) {
 	d, _ := notification.Data[core.InvitationChangedStateData](n)
 	switch d.State {
 	case core.InvitationEarly:
-		if d.Code == 180 || d.Code == 183 {
+		// Only a provisional response received (outgoing) rings; our own
+		// 180 to an incoming INVITE is no ring indication.
+		if (d.Code == 180 || d.Code == 183) && d.Originator == origRemote {
 			s.center().Post(GotRingIndication, s, TimestampData{Timestamp: now()})
 			s.mu.Lock()
 			if s.stopRing == nil && d.Code == 180 && s.state == StateCalling {
@@ -626,7 +633,7 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 	for i, m := range offer.Media {
 		switch {
 		case m.Type == "audio" && s.audio != nil && !m.Rejected() && (i < len(s.lastLocal.Media) && !s.lastLocal.Media[i].Rejected() || withNewAudio):
-			lm, err := s.audio.Answer(m, s.localDirectionLocked())
+			lm, err := s.audio.Answer(m, s.localDirectionLocked(false))
 			if err != nil {
 				media = append(media, sdp.RejectMedia(m))
 				continue
@@ -718,10 +725,10 @@ func (s *Session) terminate(originator string, code int, reason string, failed b
 	}
 	s.setStateLocked(StateTerminated)
 	s.center().Post(DidEnd, s, OriginatorData{Timestamp: now(), Originator: originator})
-	stop := s.stopObs
+	inv := s.inv
 	s.mu.Unlock()
-	if stop != nil {
-		stop()
+	if inv != nil {
+		s.mgr.byInv.Delete(inv)
 	}
 	s.mgr.remove(s)
 }

@@ -1,0 +1,75 @@
+package session_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/sipsimple-go/sipsimple/application"
+	"github.com/sipsimple-go/sipsimple/configuration"
+	"github.com/sipsimple-go/sipsimple/core"
+	"github.com/sipsimple-go/sipsimple/notification"
+	"github.com/sipsimple-go/sipsimple/session"
+)
+
+// ExampleSession_Connect is the seed's example program: start the
+// configuration, the accounts and the engine (Application.Start), connect
+// a session with audio, wait for SIPSessionDidEnd, stop the engine and
+// wait for SIPEngineDidEnd. Here the callee is a second Application on
+// loopback that answers and hangs up after the call started.
+func ExampleSession_Connect() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := func() *application.Application {
+		app := application.New()
+		err := app.Start(ctx, application.Options{Listen: "127.0.0.1:0", Backend: configuration.NewMemoryBackend(nil)})
+		if err != nil {
+			panic(err)
+		}
+		return app
+	}
+
+	// The callee: answers every call with audio and ends it once started.
+	bob := start()
+	defer bob.Stop(ctx)
+	bobAccount, _ := bob.Accounts().AddLocal("udp")
+	bob.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		n.Sender.(*session.Session).Accept(true, false)
+	})
+	bob.Notifications().Observe(session.DidStart, nil, func(n notification.Notification) {
+		n.Sender.(*session.Session).End(false)
+	})
+
+	// The caller.
+	alice := start()
+	account, _ := alice.Accounts().AddLocal("udp")
+	s, err := alice.Sessions().NewSession(account)
+	if err != nil {
+		panic(err)
+	}
+	center := alice.Notifications()
+	started := center.Expect(session.DidStart, s)
+	ended := center.Expect(session.DidEnd, s)
+	if err := s.Connect(ctx, bobAccount.URI(), nil, true, false); err != nil {
+		panic(err)
+	}
+	if _, err := started.Wait(ctx); err == nil {
+		fmt.Println("session started with audio:", s.HasAudio())
+	}
+	n, err := ended.Wait(ctx)
+	if err != nil {
+		panic(err)
+	}
+	d, _ := notification.Data[session.OriginatorData](n)
+	fmt.Println("session ended by the", d.Originator, "party")
+
+	engineEnded := center.Expect(core.EngineDidEnd, nil)
+	alice.Stop(ctx)
+	if _, err := engineEnded.Wait(ctx); err == nil {
+		fmt.Println("engine stopped")
+	}
+	// Output:
+	// session started with audio: true
+	// session ended by the remote party
+	// engine stopped
+}

@@ -2,6 +2,7 @@ package application
 
 import (
 	"context"
+	"net/netip"
 
 	"github.com/sipsimple-go/sipsimple/configuration"
 	"github.com/sipsimple-go/sipsimple/rtp"
@@ -18,8 +19,9 @@ type sessionsSubsystem struct {
 func (s *sessionsSubsystem) Name() string { return "sessions" }
 
 // mediaConfig maps the settings (rtp.port_range, rtp.audio_codec_list,
-// audio.sample_rate, audio.recordings_directory) onto the fields of base
-// that are not set.
+// rtp.local_address, rtp.use_srtp, rtp.srtp_forced, rtp.use_ice,
+// rtp.ice_stun_*, audio.sample_rate, audio.recordings_directory) onto the
+// fields of the given MediaConfig that are not set.
 func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	var c session.MediaConfig
 	if s.media != nil {
@@ -36,6 +38,23 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	if c.SampleRate == 0 {
 		c.SampleRate = st.Audio.SampleRate.Get()
 	}
+	if !c.RTP.LocalRTPAddress.IsValid() {
+		if ip, ok := st.RTP.LocalAddress.Get(); ok {
+			c.RTP.LocalRTPAddress, _ = netip.ParseAddr(ip)
+		}
+	}
+	if !c.RTP.UseSRTP {
+		c.RTP.UseSRTP, c.RTP.SRTPForced = st.RTP.UseSRTP.Get(), st.RTP.SRTPForced.Get()
+	}
+	if !c.RTP.UseICE {
+		c.RTP.UseICE = st.RTP.UseICE.Get()
+	}
+	if c.RTP.ICESTUNAddress == "" {
+		c.RTP.ICESTUNAddress, _ = st.RTP.ICESTUNAddress.Get()
+	}
+	if c.RTP.ICESTUNPort == 0 {
+		c.RTP.ICESTUNPort = st.RTP.ICESTUNPort.Get()
+	}
 	if c.RecordingsDirectory == "" {
 		c.RecordingsDirectory = configuration.ExpandPath(st.Audio.RecordingsDirectory.Get())
 	}
@@ -48,6 +67,13 @@ func (s *sessionsSubsystem) Start(ctx context.Context) error {
 		Media: s.mediaConfig(), InviteTimeout: a.Settings().SIP.InviteTimeout.Get(), Logger: a.Logger()})
 	if err := m.Start(ctx); err != nil {
 		return err
+	}
+	st := a.Settings()
+	if f, ok := st.Ringtone.Inbound.Get(); ok {
+		m.Ringtones().SetDefaultInboundRingtone(configuration.ExpandPath(f))
+	}
+	if f, ok := st.Ringtone.Outbound.Get(); ok {
+		m.Ringtones().SetOutboundRingtone(configuration.ExpandPath(f))
 	}
 	a.mu.Lock()
 	a.sessions = m

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/sipsimple-go/sipsimple/audio"
 	"github.com/sipsimple-go/sipsimple/notification"
@@ -159,4 +160,105 @@ func TestCallBetweenApplications(t *testing.T) {
 	if alice.rec.count(session.DidFail, s) != 0 || len(alice.app.Sessions().Sessions()) != 0 {
 		t.Errorf("DidFail %d, sessions %v", alice.rec.count(session.DidFail, s), alice.app.Sessions().Sessions())
 	}
+}
+
+// TestSRTPCall: mandatory SRTP (RTPConfiguration use_srtp + srtp_forced)
+// towards a peer whose account offers it optionally: SRTP is active both
+// ways and audio flows; towards a peer with SRTP disabled the call fails
+// with 488.
+func TestSRTPCall(t *testing.T) {
+	alice := startParty(t, &session.MediaConfig{RTP: session.RTPConfiguration{UseSRTP: true, SRTPForced: true}})
+	bob := startParty(t, nil) // the account's rtp.srtp: optional (default)
+	bob.autoAnswer(t)
+	s, _ := alice.app.Sessions().NewSession(alice.local)
+	if err := s.Connect(context.Background(), bob.local.URI(), nil, true, false); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.DidStart, s)
+	bs := bob.rec.wait(t, session.DidStart, nil).Sender.(*session.Session)
+	for _, x := range []*session.Session{s, bs} {
+		g, _ := audio.NewToneGenerator(8000)
+		g.PlayTone(600, 0, 0)
+		detach, err := x.Audio().AttachSource(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer detach()
+	}
+	waitClosed(t, s.Audio().Received(), "alice receives SRTP audio")
+	waitClosed(t, bs.Audio().Received(), "bob receives SRTP audio")
+	if !s.AudioSRTPActive() || !bs.AudioSRTPActive() {
+		t.Errorf("SRTP active: alice %v, bob %v", s.AudioSRTPActive(), bs.AudioSRTPActive())
+	}
+	if st := s.Audio().Stats(); st.AuthFailures != 0 {
+		t.Errorf("SRTP authentication failures: %d", st.AuthFailures)
+	}
+	s.End(false)
+	bob.rec.wait(t, session.DidEnd, bs)
+
+	// Mandatory SRTP towards a peer that refuses SRTP: 488.
+	carol := startParty(t, nil)
+	carol.local.RTP.SRTP.Set("disabled")
+	carol.autoAnswer(t)
+	s2, _ := alice.app.Sessions().NewSession(alice.local)
+	if err := s2.Connect(context.Background(), carol.local.URI(), nil, true, false); err != nil {
+		t.Fatal(err)
+	}
+	fail := alice.rec.wait(t, session.DidFail, s2)
+	if d, _ := notification.Data[session.DidFailData](fail); d.Code != 488 || d.Originator != "remote" {
+		t.Errorf("DidFail %+v, want 488 from the remote", d)
+	}
+	alice.rec.wait(t, session.DidEnd, s2)
+}
+
+// TestRingtones: the default inbound ringtone plays through the mixer
+// while an incoming session rings, and stops when it is answered.
+func TestRingtones(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	tone := filepath.Join(t.TempDir(), "ring.wav")
+	rec, err := audio.CreateWAVRecorder(tone, 8000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.WriteFrame(make([]int16, 8000))
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bob.app.Sessions().Ringtones().SetDefaultInboundRingtone(tone)
+	if got := bob.app.Sessions().Ringtones().RingtoneForSIPURI(alice.local.URI()); got != tone {
+		t.Fatalf("ringtone for alice %q", got)
+	}
+	players := func() int {
+		m := bob.app.Sessions().Mixer()
+		n := 0
+		for _, sl := range m.Slots() {
+			if _, ok := m.Port(sl).(*audio.WAVPlayer); ok {
+				n++
+			}
+		}
+		return n
+	}
+	ringing := make(chan int, 1)
+	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		ringing <- players()
+		n.Sender.(*session.Session).Accept(true, false)
+	})
+	s, _ := alice.app.Sessions().NewSession(alice.local)
+	if err := s.Connect(context.Background(), bob.local.URI(), nil, true, false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case n := <-ringing:
+		if n != 1 {
+			t.Errorf("%d ringtone players while ringing, want 1", n)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("no incoming session")
+	}
+	bob.rec.wait(t, session.DidStart, nil)
+	if n := players(); n != 0 {
+		t.Errorf("%d ringtone players after the answer, want 0", n)
+	}
+	s.End(false)
+	alice.rec.wait(t, session.DidEnd, s)
 }

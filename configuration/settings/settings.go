@@ -37,6 +37,7 @@ type SIPSimpleSettings struct {
 	FileTransfer FileTransferSettings
 	Logs         LogsSettings
 	RTP          RTPSettings
+	Ringtone     RingtoneSettings
 	SIP          SIPSettings
 	TLS          TLSSettings
 }
@@ -81,6 +82,29 @@ type RTPSettings struct {
 	Timeout *cfg.Setting[time.Duration]
 	// AudioCodecList is the audio codec preference order.
 	AudioCodecList *cfg.Setting[[]string]
+	// LocalAddress is the IP address RTP binds to and announces (seed
+	// 001's RTPConfiguration.local_rtp_address); no value means the
+	// address of the SIP transport each call uses.
+	LocalAddress *cfg.Optional[string]
+	// UseSRTP and SRTPForced are RTPConfiguration's use_srtp and
+	// srtp_forced: when UseSRTP is false each account's rtp.srtp decides.
+	UseSRTP    *cfg.Setting[bool]
+	SRTPForced *cfg.Setting[bool]
+	// UseICE, ICESTUNAddress and ICESTUNPort configure ICE (a later
+	// issue; stored but not used yet).
+	UseICE         *cfg.Setting[bool]
+	ICESTUNAddress *cfg.Optional[string]
+	ICESTUNPort    *cfg.Setting[int]
+}
+
+// RingtoneSettings is the "ringtone" group: seed 001's
+// RingtoneConfiguration defaults (per-URI ringtones are set through the
+// session manager's RingtoneConfiguration at run time).
+type RingtoneSettings struct {
+	// Inbound is played on incoming sessions (a .wav file).
+	Inbound *cfg.Optional[string]
+	// Outbound is played when an outgoing session rings.
+	Outbound *cfg.Optional[string]
 }
 
 // SIPSettings is the "sip" group.
@@ -156,6 +180,16 @@ func New(m *cfg.Manager) (*SIPSimpleSettings, error) {
 	s.RTP.PortRange = cfg.Define(rtp, "port_range", cfg.PortRangeKind, cfg.PortRange{Start: 50000, End: 50500})
 	s.RTP.Timeout = cfg.Define(rtp, "timeout", cfg.Duration, 30*time.Second)
 	s.RTP.AudioCodecList = cfg.Define[[]string](rtp, "audio_codec_list", cfg.AudioCodecList, []string{"opus", "G722", "PCMU", "PCMA"})
+	s.RTP.LocalAddress = cfg.DefineOptional(rtp, "local_address", cfg.IPAddress, "", false)
+	s.RTP.UseSRTP = cfg.Define(rtp, "use_srtp", cfg.Bool, false)
+	s.RTP.SRTPForced = cfg.Define(rtp, "srtp_forced", cfg.Bool, false)
+	s.RTP.UseICE = cfg.Define(rtp, "use_ice", cfg.Bool, false)
+	s.RTP.ICESTUNAddress = cfg.DefineOptional(rtp, "ice_stun_address", cfg.Host, "", false)
+	s.RTP.ICESTUNPort = cfg.Define(rtp, "ice_stun_port", cfg.Port, 3478)
+
+	ringtone := root.Group("ringtone")
+	s.Ringtone.Inbound = cfg.DefineOptional(ringtone, "inbound", cfg.Path, "", false)
+	s.Ringtone.Outbound = cfg.DefineOptional(ringtone, "outbound", cfg.Path, "", false)
 
 	sip := root.Group("sip")
 	s.SIP.LocalIP = cfg.DefineOptional(sip, "local_ip", cfg.IPAddress, "", false)

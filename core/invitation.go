@@ -111,6 +111,7 @@ type Invitation struct {
 	callID      string
 	fromTag     string
 	invite      *sip.Request // the outgoing INVITE in flight (for CANCEL)
+	reinviteOut *sip.Request // our re-INVITE in flight, once sent (for CANCEL)
 	gotProv     bool         // a provisional response arrived (CANCEL may go)
 	cancelling  bool         // CANCEL wanted
 	ack         *sip.Request // ACK of our 2xx-answered INVITE (for retransmissions)
@@ -333,7 +334,14 @@ func (i *Invitation) runOutgoing(routes []Route, ct string, body []byte) {
 					last.Code, last.Reason, last.DisconnectReason = 0, err.Error(), "internal error"
 				}
 				if cancelling {
-					i.disconnect(InvitationChangedStateData{Originator: "local", Code: 487, Reason: "Request Terminated", DisconnectReason: "user request"})
+					i.mu.Lock()
+					timedOut := i.endReason == "timeout"
+					i.mu.Unlock()
+					if timedOut {
+						i.disconnect(InvitationChangedStateData{Originator: "local", Code: 408, Reason: "Request Timeout", DisconnectReason: "timeout"})
+					} else {
+						i.disconnect(InvitationChangedStateData{Originator: "local", Code: 487, Reason: "Request Terminated", DisconnectReason: "user request"})
+					}
 					return
 				}
 			case res.IsSuccess():
@@ -412,6 +420,11 @@ func (i *Invitation) transactInvite(req *sip.Request) (*sip.Response, error) {
 				return nil, err
 			}
 			return nil, errors.New("INVITE transaction ended without a final response")
+		case <-i.ctx.Done():
+			// Ended or timed out before any provisional response: there
+			// is nothing to CANCEL (RFC 3261 9.1), so stop waiting; a late
+			// 2xx goes unanswered and the callee gives up on its own.
+			return nil, i.ctx.Err()
 		}
 	}
 }
@@ -554,8 +567,11 @@ func (i *Invitation) timeoutOutgoing() {
 }
 
 // sendCancelLocked sends CANCEL for the INVITE in flight (RFC 3261 9.1).
-func (i *Invitation) sendCancelLocked() {
-	inv := i.invite
+func (i *Invitation) sendCancelLocked() { i.sendCancelForLocked(i.invite) }
+
+// sendCancelForLocked cancels the INVITE or re-INVITE inv (RFC 3261 9.1:
+// the same Request-URI, Call-ID, From, To, CSeq number and top Via).
+func (i *Invitation) sendCancelForLocked(inv *sip.Request) {
 	if inv == nil {
 		return
 	}
@@ -756,11 +772,11 @@ func (i *Invitation) End() error {
 		}
 		i.cancelling = true
 		i.endReason = "user request"
-		prev := i.state
 		i.setStateLocked(InvitationDisconnecting, "", InvitationChangedStateData{Originator: "local"})
-		_ = prev
 		if i.gotProv {
 			i.sendCancelLocked()
+		} else {
+			i.cancelCtx() // nothing to CANCEL yet: stop retransmitting
 		}
 	case InvitationIncoming:
 		i.mu.Unlock()
@@ -850,6 +866,31 @@ func (i *Invitation) sendReinviteLocked() {
 	go i.runReinvite(req, route, auth)
 }
 
+// CancelReinvite cancels our re-INVITE in progress (a timeout of the
+// session layer): the peer answers it 487 and the invitation goes back to
+// connected/normal with that code, or, if its 2xx crossed the CANCEL, with
+// the 2xx. It fails when no re-INVITE of ours is in flight.
+func (i *Invitation) CancelReinvite() error {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.state != InvitationConnected || i.subState != InvitationSentProposal {
+		return fmt.Errorf("%w: no re-INVITE to cancel, it is %s/%s", ErrInvitationState, i.state, i.subState)
+	}
+	if i.glareTimer != nil {
+		// Not sent: it waits to be retried after a 491. Give it up.
+		i.glareTimer.Stop()
+		i.glareTimer = nil
+		i.setStateLocked(InvitationConnected, InvitationNormal, InvitationChangedStateData{Originator: "local",
+			Code: 487, Reason: "Request Terminated"})
+		return nil
+	}
+	if i.reinviteOut == nil {
+		return fmt.Errorf("%w: the re-INVITE is not sent yet", ErrInvitationState)
+	}
+	i.sendCancelForLocked(i.reinviteOut)
+	return nil
+}
+
 // runReinvite runs our re-INVITE transaction and its ACK.
 func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer) {
 	var res *sip.Response
@@ -864,8 +905,15 @@ func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer
 			}
 		}
 		ctx, cancel := context.WithTimeout(i.ctx, 64*sip.T1)
-		res, err = i.e.transactOnce(ctx, req)
+		res, err = i.e.transactSent(ctx, req, func() {
+			i.mu.Lock()
+			i.reinviteOut = req
+			i.mu.Unlock()
+		})
 		cancel()
+		i.mu.Lock()
+		i.reinviteOut = nil
+		i.mu.Unlock()
 		if err != nil || (res.StatusCode != 401 && res.StatusCode != 407) || auth == nil {
 			break
 		}

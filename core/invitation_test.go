@@ -1,6 +1,7 @@
 package core
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -302,4 +303,53 @@ func TestInvitationGlareGot491(t *testing.T) {
 	inv.End()
 	ev.until(InvitationDisconnected)
 	waitSIPp(t, s)
+}
+
+// A peer that never answers: the INVITE timeout ends the call with 408
+// (local) without waiting for the transaction's 32 s, and End before any
+// response ends it with 487 the same way.
+func TestInvitationUnansweredTimeoutAndEnd(t *testing.T) {
+	silent, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	port := silent.LocalAddr().(*net.UDPAddr).Port
+	route := Route{Address: "127.0.0.1", Port: port, Transport: "udp"}
+	e, c := startEngine(t, EngineConfig{})
+
+	l, _ := e.Listener("udp")
+	inv, err := e.NewOutgoingInvitation(InvitationConfig{From: NameAddr{URI: MustParseSIPURI("sip:alice@example.test")},
+		To:      NameAddr{URI: SIPURI{Scheme: "sip", User: "bob", Host: "127.0.0.1", Port: port}},
+		Contact: SIPURI{Scheme: "sip", User: "alice", Host: "127.0.0.1", Port: int(l.Addr.Port())}, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := watchInvitation(t, c, inv)
+	inv.Send([]Route{route}, "application/sdp", []byte(testOffer))
+	if d := ev.until(InvitationDisconnected); d.Code != 408 || d.Originator != "local" {
+		t.Errorf("timeout: disconnected %+v, want 408 local", d)
+	}
+
+	inv2 := newCall(t, e, route, nil)
+	ev2 := watchInvitation(t, c, inv2)
+	inv2.Send([]Route{route}, "application/sdp", []byte(testOffer))
+	ev2.until(InvitationOutgoing)
+	if err := inv2.End(); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		select {
+		case d := <-ev2.ch:
+			if d.State != InvitationDisconnected {
+				continue
+			}
+			if d.Code != 487 || d.Originator != "local" {
+				t.Errorf("end: disconnected %+v, want 487 local", d)
+			}
+			return
+		case <-testCtx(t).Done():
+			t.Fatal("End before any response: not disconnected")
+		}
+	}
 }

@@ -108,6 +108,13 @@ func (e *Engine) prepareRequest(req *sip.Request, route Route) error {
 // address and port when the engine listens on TCP (RFC 3261 18.1.1), and
 // back over UDP if no TCP connection can be made.
 func (e *Engine) transactOnce(ctx context.Context, req *sip.Request) (*sip.Response, error) {
+	return e.transactSent(ctx, req, nil)
+}
+
+// transactSent is transactOnce calling sent once the transaction has
+// started: from then on sipgo no longer writes req, so it may be read (to
+// build a CANCEL).
+func (e *Engine) transactSent(ctx context.Context, req *sip.Request, sent func()) (*sip.Response, error) {
 	client := e.Client()
 	if client == nil {
 		return nil, ErrEngineNotRunning
@@ -138,6 +145,9 @@ func (e *Engine) transactOnce(ctx context.Context, req *sip.Request) (*sip.Respo
 	}
 	defer tx.Terminate()
 	e.traceOutgoing(req)
+	if sent != nil {
+		sent()
+	}
 	for {
 		select {
 		case res := <-tx.Responses():

@@ -27,6 +27,11 @@ type Config struct {
 	// InviteTimeout bounds an outgoing INVITE (default 90 s, as
 	// python-sipsimple).
 	InviteTimeout time.Duration
+	// ReinviteTimeout bounds our hold, unhold and stream-removal
+	// re-INVITEs (default 5 s, python-sipsimple's short_reinvite_timeout);
+	// added streams wait InviteTimeout. A re-INVITE that times out is
+	// cancelled.
+	ReinviteTimeout time.Duration
 	// Ringtones are the ringtones of seed 001 (may be nil).
 	Ringtones *RingtoneConfiguration
 	Logger    *slog.Logger
@@ -69,6 +74,9 @@ func (m *Manager) onInvitation(n notification.Notification) {
 func NewManager(c Config) *Manager {
 	if c.InviteTimeout <= 0 {
 		c.InviteTimeout = 90 * time.Second
+	}
+	if c.ReinviteTimeout <= 0 {
+		c.ReinviteTimeout = 5 * time.Second
 	}
 	if c.Ringtones == nil {
 		c.Ringtones = NewRingtoneConfiguration()

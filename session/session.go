@@ -43,29 +43,32 @@ type Session struct {
 	mgr     *Manager
 	account *account.Account
 
-	mu             sync.Mutex
-	state          State
-	direction      string
-	inv            *core.Invitation
-	local          *sdp.Local
-	lastLocal      *sdp.Description
-	lastRemote     *sdp.Description
-	audio          *AudioStream
-	route          *core.Route
-	localURI       core.SIPURI
-	remoteURI      core.SIPURI
-	startTime      time.Time
-	stopTime       time.Time
-	holdLocal      bool
-	holdRemote     bool
-	ending         bool
-	failed         bool
-	pendingRemote  *sdp.Description // a remote proposal awaiting AcceptProposal
-	proposing      string           // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
-	proposalStream *AudioStream
-	pendingReoffer bool   // a hold/unhold re-INVITE waits for the current exchange
-	sipHost        string // the host of our Contact, for the RTP address
-	stopRing       func() // stops the ringtone playing, if any
+	mu                sync.Mutex
+	state             State
+	direction         string
+	inv               *core.Invitation
+	local             *sdp.Local
+	lastLocal         *sdp.Description
+	lastRemote        *sdp.Description
+	audio             *AudioStream
+	route             *core.Route
+	localURI          core.SIPURI
+	remoteURI         core.SIPURI
+	startTime         time.Time
+	stopTime          time.Time
+	holdLocal         bool
+	holdRemote        bool
+	ending            bool
+	failed            bool
+	pendingRemote     *sdp.Description // a remote proposal awaiting AcceptProposal
+	proposing         string           // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
+	proposalStream    *AudioStream
+	proposalTimer     *time.Timer // bounds our re-INVITE
+	proposalGen       int         // disarms a timer that fired late
+	proposalCancelled bool        // our re-INVITE was cancelled on timeout
+	pendingReoffer    bool        // a hold/unhold re-INVITE waits for the current exchange
+	sipHost           string      // the host of our Contact, for the RTP address
+	stopRing          func()      // stops the ringtone playing, if any
 }
 
 func (s *Session) center() *notification.Center { return s.mgr.center }
@@ -433,7 +436,35 @@ func (s *Session) reofferLocked(reason string) error {
 	}
 	s.lastLocal = desc
 	s.proposing = reason
+	s.armProposalTimerLocked(reason)
 	return nil
+}
+
+// armProposalTimerLocked bounds our re-INVITE: 5 s for hold, unhold and
+// removals, the INVITE timeout for added streams (python-sipsimple's
+// short_reinvite_timeout and invite_timeout). When it fires the re-INVITE
+// is cancelled.
+func (s *Session) armProposalTimerLocked(reason string) {
+	s.proposalGen++
+	gen := s.proposalGen
+	d := s.mgr.cfg.ReinviteTimeout
+	if reason == "add_audio" {
+		d = s.mgr.cfg.InviteTimeout
+	}
+	if s.proposalTimer != nil {
+		s.proposalTimer.Stop()
+	}
+	s.proposalTimer = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if gen != s.proposalGen || s.proposing == "" {
+			return
+		}
+		s.proposalCancelled = true
+		if err := s.inv.CancelReinvite(); err != nil {
+			s.mgr.log.Debug("re-INVITE timeout: cannot cancel", "error", err)
+		}
+	})
 }
 
 // runPendingLocked sends a deferred re-INVITE once nothing is under way.
@@ -669,7 +700,27 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 func (s *Session) onProposalAnsweredLocked(d core.InvitationChangedStateData) {
 	reason := s.proposing
 	s.proposing = ""
+	s.proposalGen++ // disarms the timeout
+	if s.proposalTimer != nil {
+		s.proposalTimer.Stop()
+		s.proposalTimer = nil
+	}
+	cancelled := s.proposalCancelled
+	s.proposalCancelled = false
+	if cancelled && d.Code >= 200 && d.Code < 300 {
+		// The 2xx crossed our CANCEL: the two sides may now disagree on
+		// the streams, so the session ends (python-sipsimple).
+		s.mgr.log.Debug("re-INVITE answered after its CANCEL: ending the session", "reason", reason)
+		go s.End(false)
+		return
+	}
 	if d.Code < 200 || d.Code >= 300 {
+		if reason == "remove_audio" {
+			// The stream is gone here but not there: end the session
+			// (python-sipsimple does the same).
+			go s.End(false)
+			return
+		}
 		if reason == "hold" {
 			return // the session stays as it was; the hold state is ours
 		}
@@ -717,6 +768,11 @@ func (s *Session) terminate(originator string, code int, reason string, failed b
 		s.proposalStream.Close()
 	}
 	s.stopTime = now()
+	s.proposalGen++
+	if s.proposalTimer != nil {
+		s.proposalTimer.Stop()
+		s.proposalTimer = nil
+	}
 	if (failed || s.failed) && !established {
 		if reason == "" {
 			reason = "internal error"
@@ -776,7 +832,11 @@ func (s *Session) AddAudio() error {
 	s.proposing = "add_audio"
 	s.setStateLocked(StateProposing)
 	s.center().Post(GotStreamProposal, s, ProposalData{Timestamp: now(), Proposer: originatorLocal, Streams: []string{"audio"}})
-	return s.inv.SendReinvite("application/sdp", desc.Marshal())
+	if err := s.inv.SendReinvite("application/sdp", desc.Marshal()); err != nil {
+		return err
+	}
+	s.armProposalTimerLocked(s.proposing)
+	return nil
 }
 
 // RemoveAudio stops the audio stream and tells the peer (its m= line goes
@@ -802,7 +862,11 @@ func (s *Session) RemoveAudio() error {
 	s.lastLocal = desc
 	s.proposing = "remove_audio"
 	s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now()})
-	return s.inv.SendReinvite("application/sdp", desc.Marshal())
+	if err := s.inv.SendReinvite("application/sdp", desc.Marshal()); err != nil {
+		return err
+	}
+	s.armProposalTimerLocked(s.proposing)
+	return nil
 }
 
 // AcceptProposal accepts the streams the peer proposed (PROPOSED ->

@@ -524,3 +524,20 @@ func TestSIPpIncomingNobodyListens(t *testing.T) {
 	}
 	p.noSessionsLeft(t)
 }
+
+// TestSIPpHoldTimeout: our hold re-INVITE gets nothing but 100 Trying;
+// after the 5 s re-INVITE timeout it is cancelled (SIPp checks the CANCEL
+// and answers 487), the session stays established, and SIPp's BYE ends it.
+func TestSIPpHoldTimeout(t *testing.T) {
+	p := startInteropParty(t, true)
+	sp := runSIPpUAS(t, "uas_hold_timeout.xml")
+	s := callSIPp(t, p, nil, sp)
+	p.rec.wait(t, session.DidStart, s)
+	if err := s.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	checkTrail(t, p.rec, s, "NewOutgoing", "NULL>CALLING", "WillStart", "CALLING>ESTABLISHED", "DidStart",
+		"GotHoldRequest(local)", "WillEnd", "ESTABLISHED>TERMINATING", "TERMINATING>TERMINATED", "DidEnd(remote)")
+	sp.WaitOK(t)
+	p.noSessionsLeft(t)
+}

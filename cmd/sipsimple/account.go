@@ -20,6 +20,7 @@ import (
 	"github.com/sipsimple-go/sipsimple/configuration"
 	"github.com/sipsimple-go/sipsimple/configuration/settings"
 	"github.com/sipsimple-go/sipsimple/notification"
+	"github.com/sipsimple-go/sipsimple/session"
 )
 
 // accountStore is the configuration and account manager, without an engine
@@ -269,12 +270,18 @@ func runContext(parent context.Context, d time.Duration) (context.Context, conte
 
 // startApp starts an application on the configuration directory.
 func startApp(ctx context.Context, g *globals) (*application.Application, error) {
+	return startAppMedia(ctx, g, nil)
+}
+
+// startAppMedia starts an application on the configuration directory with
+// media overriding the audio settings (nil: the settings alone).
+func startAppMedia(ctx context.Context, g *globals, media *session.MediaConfig) (*application.Application, error) {
 	dir, err := configDir(g)
 	if err != nil {
 		return nil, err
 	}
 	app := application.New()
-	if err := app.Start(ctx, application.Options{ConfigDir: dir, Listen: g.listen}); err != nil {
+	if err := app.Start(ctx, application.Options{ConfigDir: dir, Listen: g.listen, Media: media}); err != nil {
 		if strings.Contains(err.Error(), "listen address") {
 			return nil, usageError(err)
 		}

@@ -50,7 +50,8 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.listen, "listen", "", "SIP listen address HOST:PORT for UDP and TCP (TLS on PORT+1)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON, one object per line")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
-	root.AddCommand(newVersionCommand(), newSettingsCommand(g), newAccountCommand(g), newRegisterCommand(g), newOptionsCommand(g))
+	root.AddCommand(newVersionCommand(), newSettingsCommand(g), newAccountCommand(g), newRegisterCommand(g), newOptionsCommand(g),
+		newCallCommand(g), newListenCommand(g), newDemoCommand(g))
 	return root
 }
 

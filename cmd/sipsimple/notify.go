@@ -38,19 +38,33 @@ func (p *printer) print(n notification.Notification) {
 	if s := describe(n.Sender); s != "" {
 		line += " [" + s + "]"
 	}
-	if m, ok := data.(map[string]any); ok {
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
+	line += fields(data)
+	fmt.Fprintln(p.out, line)
+}
+
+// fields formats notification data for a readable line: " key=value"
+// for each field with a value, sorted by key (the timestamp left out: the
+// line starts with it).
+func fields(data any) string {
+	m, ok := data.(map[string]any)
+	if !ok {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		if k == "timestamp" {
+			continue
 		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if v := m[k]; v != nil && v != "" {
-				line += fmt.Sprintf(" %s=%v", k, v)
-			}
+		if v := m[k]; v != nil && v != "" {
+			fmt.Fprintf(&b, " %s=%v", k, v)
 		}
 	}
-	fmt.Fprintln(p.out, line)
+	return b.String()
 }
 
 // describe names a sender: its ID() or String() when it has one.
@@ -58,6 +72,8 @@ func describe(v any) string {
 	switch s := v.(type) {
 	case nil:
 		return ""
+	case string:
+		return s
 	case interface{ ID() string }:
 		return s.ID()
 	case fmt.Stringer:

@@ -4,6 +4,7 @@ go 1.25.0
 
 require (
 	github.com/emiago/sipgo v1.7.2
+	github.com/gen2brain/malgo v0.11.24
 	github.com/google/uuid v1.6.0
 	github.com/icholy/digest v1.2.0
 	github.com/miekg/dns v1.1.73

@@ -10,8 +10,9 @@
 // sessions, and must not: the session layer connects an RTP stream to it by
 // adding a port whose ReadFrame decodes the payloads received (through a
 // codec.Decoder, concealing the lost ones) and whose WriteFrame encodes the
-// mix for sending (through a codec.Encoder). Nothing here needs cgo; real
-// sound cards implement [Device] behind a build tag.
+// mix for sending (through a codec.Encoder). Nothing here needs cgo except
+// the sound card support, which is behind the malgo build tag (see Sound
+// devices below).
 //
 // # Audio model
 //
@@ -33,6 +34,31 @@
 // run on the clock's goroutine and must not block; the built-in ports keep
 // their file I/O on their own goroutines behind bounded buffers and drop
 // audio, counting it, rather than stall the clock.
+//
+// # Sound devices
+//
+// Which device a build has depends on the malgo build tag:
+//
+//   - Default build (no tag, no cgo needed, CGO_ENABLED=0 works): the only
+//     device is the [NullDevice], the default and the device of headless
+//     use. [OpenDevice] and [ListDevices] exist, with the same signatures, but
+//     return [ErrNoSoundDevice] ("this build has no sound device support:
+//     build with -tags malgo"), so that programs compile either way.
+//   - go build -tags malgo (needs cgo and a C compiler, but no system
+//     packages: miniaudio is vendored by github.com/gen2brain/malgo and loads
+//     the platform's sound libraries at run time): [OpenDevice] opens a real
+//     sound card as a [SoundDevice] (ALSA, PulseAudio or JACK on Linux, Core
+//     Audio on macOS, WASAPI on Windows, ... or miniaudio's "null" backend,
+//     [DeviceConfig].Backend), and [ListDevices] lists microphones and
+//     speakers. The [NullDevice] is still there and still the default.
+//
+// A [SoundDevice] is a [Device] like the null one: add it to a mixer and
+// [Mixer.Start] the mixer on it, and the sound card's clock paces the mixer.
+// Its audio callback only moves samples between the hardware and two bounded
+// buffers and counts the samples played; the mixer is ticked on the mixer's
+// goroutine, once per frame's worth of samples the speaker consumed, kept
+// [DeviceConfig].Latency ahead of it. Underruns and overflows give silence or
+// drop audio, counted in [SoundDevice.Stats]; they never block.
 //
 // # Resampler
 //

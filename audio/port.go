@@ -58,8 +58,9 @@ type Clock interface {
 // Device is a sound device: its capture side is a Source (the microphone),
 // its playback side a Sink (the speaker), and its hardware clock is the
 // mixer's clock, so that the mixer produces exactly what the device plays.
-// [NullDevice] is the device of headless use. Real sound cards are added
-// behind a build tag (malgo) so that default builds need no cgo.
+// [NullDevice] is the device of headless use. Real sound cards
+// ([SoundDevice], [OpenDevice]) are behind the build tag malgo so that
+// default builds need no cgo.
 type Device interface {
 	Source
 	Sink

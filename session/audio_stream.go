@@ -278,9 +278,15 @@ func (a *AudioStream) Apply(local, remote sdp.Media) error {
 	// Where to send.
 	raddr, err := netip.ParseAddr(remote.Address)
 	nullAddr := err != nil || raddr.IsUnspecified() // c=0.0.0.0: an old-style hold
+	if remote.Port > 65535 || remote.RTCPPort > 65535 || remote.Port < 0 {
+		return fmt.Errorf("audio: remote port %d / RTCP port %d out of range", remote.Port, remote.RTCPPort)
+	}
 	if !nullAddr && remote.Port > 0 {
 		rtpAddr := netip.AddrPortFrom(raddr.Unmap(), uint16(remote.Port))
 		rtcpPort := remote.Port + 1
+		if rtcpPort > 65535 {
+			rtcpPort = remote.Port // no room for port+1: assume RTCP multiplexing
+		}
 		if remote.RTCPPort > 0 {
 			rtcpPort = remote.RTCPPort
 		}

@@ -140,6 +140,18 @@ func (m *Manager) Stop(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}
+	// Sessions that slipped in while stopping (an INVITE handled as
+	// INVITE was being given back, a Connect racing Stop) or that did not
+	// end within ctx: end them here, so no RTP socket outlives the manager.
+	m.mu.Lock()
+	var left []*Session
+	for s := range m.sessions {
+		left = append(left, s)
+	}
+	m.mu.Unlock()
+	for _, s := range left {
+		s.terminate(originatorLocal, 0, "session manager stopped", true)
+	}
 	m.mu.Lock()
 	media := m.media
 	m.media = nil

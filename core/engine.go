@@ -130,6 +130,13 @@ type Engine struct {
 	reqRead       atomic.Int64
 	reqDispatched atomic.Int64
 	lastReqRead   atomic.Int64
+
+	// finalWatch maps "Call-ID CSeq" of INVITEs in flight to a function
+	// called, in the transport's read loop, when a final response to one
+	// is read: before the transaction layer hands it on, and so before any
+	// request read after it is handled (see watchFinal).
+	finalWatch  sync.Map
+	finalWatchN atomic.Int32
 }
 
 // NewEngine returns a stopped Engine posting to center.
@@ -602,6 +609,13 @@ func (e *Engine) Respond(tx sip.ServerTransaction, res *sip.Response) { e.respon
 // traceIncoming traces messages parsed from stream transports (UDP
 // datagrams are traced raw by packetConn).
 func (e *Engine) traceIncoming(msg sip.Message) {
+	if res, ok := msg.(*sip.Response); ok && res.StatusCode >= 200 && e.finalWatchN.Load() > 0 {
+		if cseq, callID := res.CSeq(), res.CallID(); cseq != nil && callID != nil && cseq.MethodName == sip.INVITE {
+			if f, ok := e.finalWatch.Load(finalWatchKey(callID.Value(), cseq.SeqNo)); ok {
+				f.(func())()
+			}
+		}
+	}
 	if req, ok := msg.(*sip.Request); ok && !strings.EqualFold(msg.Transport(), "udp") && countsForDrain(string(req.Method)) {
 		e.noteRequestRead()
 	}
@@ -611,6 +625,27 @@ func (e *Engine) traceIncoming(msg sip.Message) {
 	src := msg.Source()
 	dst := msg.Destination()
 	e.emitTrace(true, strings.ToLower(msg.Transport()), src, dst, []byte(msg.String()))
+}
+
+func finalWatchKey(callID string, seq uint32) string {
+	return callID + " " + strconv.FormatUint(uint64(seq), 10)
+}
+
+// watchFinal calls f, in the transport's read loop, when a final response
+// to the INVITE with callID and CSeq seq is read; stop ends the watch. It
+// orders the response before whatever the transport reads after it, which
+// the transaction layer's goroutines do not: a re-INVITE that the peer sent
+// after its answer to ours must not find ours still pending (RFC 3261 14.2).
+// f must not block.
+func (e *Engine) watchFinal(callID string, seq uint32, f func()) (stop func()) {
+	key := finalWatchKey(callID, seq)
+	e.finalWatch.Store(key, f)
+	e.finalWatchN.Add(1)
+	return func() {
+		if _, ok := e.finalWatch.LoadAndDelete(key); ok {
+			e.finalWatchN.Add(-1)
+		}
+	}
 }
 
 // emitTrace posts SIPEngineSIPTrace and writes the trace file.

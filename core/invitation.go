@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -126,6 +127,11 @@ type Invitation struct {
 	proposal    []byte // our pending re-INVITE body
 	proposalCT  string
 	glareTimer  *time.Timer
+	// reinviteAnswered is set (by the engine's read loop) once the final
+	// response to our re-INVITE in flight is read; reinviteSettled closes
+	// once runReinvite has processed it. See runReinvite.
+	reinviteAnswered atomic.Bool
+	reinviteSettled  chan struct{}
 }
 
 // NewOutgoingInvitation prepares an outgoing call; Send starts it.
@@ -892,18 +898,38 @@ func (i *Invitation) CancelReinvite() error {
 }
 
 // runReinvite runs our re-INVITE transaction and its ACK.
+//
+// While it is in flight a peer's re-INVITE is answered 491 (RFC 3261
+// 14.2), unless the final response to ours was already read: the
+// transaction layer hands responses and requests on from goroutines of
+// their own, so a peer that sends its re-INVITE right after its answer to
+// ours (and our ACK) could otherwise find ours still pending. The engine
+// marks that response as it is read (reinviteAnswered) and the peer's
+// re-INVITE waits for it to be processed (reinviteSettled).
 func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer) {
 	var res *sip.Response
 	var err error
+	i.mu.Lock()
+	settled := make(chan struct{})
+	i.reinviteSettled = settled
+	i.mu.Unlock()
+	defer close(settled)
+	locked := false // the loop's breaks hold i.mu
 	for round := 0; round <= maxAuthRounds; round++ {
 		if err = i.e.prepareRequest(req, route); err != nil {
+			i.mu.Lock()
+			locked = true
 			break
 		}
 		if auth != nil {
 			if err = auth.authorize(req); err != nil {
+				i.mu.Lock()
+				locked = true
 				break
 			}
 		}
+		i.reinviteAnswered.Store(false)
+		stop := i.e.watchFinal(i.callID, req.CSeq().SeqNo, func() { i.reinviteAnswered.Store(true) })
 		ctx, cancel := context.WithTimeout(i.ctx, 64*sip.T1)
 		res, err = i.e.transactSent(ctx, req, func() {
 			i.mu.Lock()
@@ -911,13 +937,19 @@ func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer
 			i.mu.Unlock()
 		})
 		cancel()
+		stop()
 		i.mu.Lock()
 		i.reinviteOut = nil
-		i.mu.Unlock()
 		if err != nil || (res.StatusCode != 401 && res.StatusCode != 407) || auth == nil {
+			locked = true
 			break
 		}
+		// Another round: ours is pending again.
+		i.reinviteAnswered.Store(false)
+		i.mu.Unlock()
 		if err = auth.challenged(res); err != nil {
+			i.mu.Lock()
+			locked = true
 			break
 		}
 		i.mu.Lock()
@@ -925,8 +957,11 @@ func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer
 		req.CSeq().SeqNo = i.dlg.localCSeq
 		i.mu.Unlock()
 	}
-	i.mu.Lock()
+	if !locked {
+		i.mu.Lock() // out of authentication rounds
+	}
 	defer i.mu.Unlock()
+	defer i.reinviteAnswered.Store(false)
 	if i.state != InvitationConnected || i.subState != InvitationSentProposal {
 		return
 	}
@@ -942,7 +977,7 @@ func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer
 	if res.IsSuccess() {
 		ack, aroute, aerr := i.dlg.newRequestCSeq("ACK", req.CSeq().SeqNo)
 		if aerr == nil && i.e.prepareRequest(ack, aroute) == nil {
-			go i.e.writeRequest(ack)
+			i.e.writeRequest(ack) // before anything else in the dialog (a BYE) goes
 		}
 		if c := res.Contact(); c != nil {
 			if u, err := ParseSIPURI(c.Address.String()); err == nil {
@@ -1068,11 +1103,26 @@ func (i *Invitation) handleInDialog(req *sip.Request, tx sip.ServerTransaction) 
 			i.mu.Unlock()
 		}
 		i.mu.Lock()
+		if i.state == InvitationConnecting && i.ok != nil {
+			// The BYE overtook the ACK of our 2xx (the transaction layer
+			// hands requests on from goroutines of their own): the peer
+			// had our answer, so the call was connected.
+			i.setStateLocked(InvitationConnected, InvitationNormal, InvitationChangedStateData{Originator: "remote", Method: "BYE", Message: req})
+		}
 		i.stopOKLocked()
 		i.setStateLocked(InvitationDisconnected, "", InvitationChangedStateData{Originator: "remote", Method: "BYE",
 			Message: req, DisconnectReason: "user request"})
 		i.mu.Unlock()
 	case sip.INVITE:
+		for i.state == InvitationConnected && i.subState == InvitationSentProposal && i.glareTimer == nil &&
+			i.reinviteAnswered.Load() && i.reinviteSettled != nil {
+			// The answer to ours was read before this request: let it be
+			// processed first (see runReinvite).
+			settled := i.reinviteSettled
+			i.mu.Unlock()
+			<-settled
+			i.mu.Lock()
+		}
 		if i.state == InvitationConnected && i.subState == InvitationNormal && i.ok != nil && newerCSeq(req, i.ok) {
 			// A new re-INVITE overtook the ACK of our 2xx to the previous
 			// one (the peer sends them from different goroutines and UDP

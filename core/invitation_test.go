@@ -238,6 +238,27 @@ func TestInvitationIncomingAnswered(t *testing.T) {
 	waitSIPp(t, s)
 }
 
+// The caller's BYE overtakes its ACK: the BYE proves the caller had our
+// 2xx, so the invitation reports connected before disconnected.
+func TestInvitationByeBeforeAck(t *testing.T) {
+	c, s, inv := incomingPeer(t, "uac_bye_before_ack.xml")
+	ev := watchInvitation(t, c, inv)
+	if err := inv.SendResponse(180, "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.SendResponse(200, "", "application/sdp", []byte(testOffer)); err != nil {
+		t.Fatal(err)
+	}
+	if d := ev.until(InvitationConnected, InvitationNormal); d.Method != "BYE" {
+		t.Fatalf("connected %+v", d)
+	}
+	d := ev.until(InvitationDisconnected)
+	if d.Originator != "remote" || d.Method != "BYE" {
+		t.Fatalf("disconnected %+v", d)
+	}
+	waitSIPp(t, s)
+}
+
 // The caller cancels while we ring: disconnected, remote, 487.
 func TestInvitationIncomingCancelled(t *testing.T) {
 	c, s, inv := incomingPeer(t, "uac_cancel.xml")

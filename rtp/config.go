@@ -111,6 +111,11 @@ type Config struct {
 	// of the local SDP). Zero disables recognition: payload type 0 is PCMU,
 	// never telephone-event.
 	DTMFPayloadType uint8
+	// DeferReceive makes the receive goroutines wait for StartReceiving
+	// (or Close) before reading: what arrives in between waits in the
+	// sockets' buffers, so a stream whose payload types and keys are not
+	// known yet (an offer out, its answer not applied) loses nothing.
+	DeferReceive bool
 	// PTime is the interval between DTMF update packets (the a=ptime of
 	// the stream); zero means 20 ms.
 	PTime time.Duration

@@ -37,6 +37,9 @@ type Received struct {
 // readRTP is the receive goroutine of the RTP socket.
 func (s *Session) readRTP() {
 	defer s.readers.Done()
+	if !s.waitReceive() {
+		return
+	}
 	buf := make([]byte, recvBufSize)
 	var h pionrtp.Header
 	for {

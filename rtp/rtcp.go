@@ -44,6 +44,9 @@ type rtcpState struct {
 // readRTCP is the receive goroutine of the RTCP socket.
 func (s *Session) readRTCP() {
 	defer s.readers.Done()
+	if !s.waitReceive() {
+		return
+	}
 	buf := make([]byte, recvBufSize)
 	for {
 		n, from, err := s.rtcpConn.ReadFromUDPAddrPort(buf)

@@ -46,6 +46,8 @@ type Session struct {
 	eventsDropped atomic.Uint64
 	first         chan struct{} // closed on the first valid packet
 	done          chan struct{} // closed by Close
+	recvGate      chan struct{} // closed when the receive goroutines may read (Config.DeferReceive)
+	gateOnce      sync.Once
 	wake          chan struct{} // a packet was queued
 	dtmfQ         chan dtmfRequest
 	readers       sync.WaitGroup
@@ -147,6 +149,7 @@ func Open(cfg Config) (*Session, error) {
 		events:   make(chan Event, eventQueueSize),
 		first:    make(chan struct{}),
 		done:     make(chan struct{}),
+		recvGate: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 		dtmfQ:    make(chan dtmfRequest, dtmfQueueSize),
 		ctlDone:  make(chan struct{}),
@@ -163,6 +166,9 @@ func Open(cfg Config) (*Session, error) {
 	}
 	if cs != nil {
 		s.crypto.Store(cs)
+	}
+	if !cfg.DeferReceive {
+		close(s.recvGate)
 	}
 	s.readers.Add(2)
 	go s.readRTP()
@@ -470,6 +476,30 @@ func (s *Session) Close() error {
 		}
 	})
 	return s.closeErr
+}
+
+// StartReceiving lets the receive goroutines of a session opened with
+// Config.DeferReceive read; it does nothing after the first call or
+// without DeferReceive.
+func (s *Session) StartReceiving() {
+	s.gateOnce.Do(func() {
+		select {
+		case <-s.recvGate:
+		default:
+			close(s.recvGate)
+		}
+	})
+}
+
+// waitReceive blocks a receive goroutine until StartReceiving; false when
+// the session closed first.
+func (s *Session) waitReceive() bool {
+	select {
+	case <-s.recvGate:
+		return true
+	case <-s.done:
+		return false
+	}
 }
 
 // isClosed reports whether Close was called.

@@ -327,3 +327,34 @@ func TestEventsBoundedWhenNotRead(t *testing.T) {
 		t.Errorf("EventsDropped %d", st.EventsDropped)
 	}
 }
+
+// With DeferReceive nothing is read before StartReceiving; what arrived in
+// between is then read in order, none of it lost.
+func TestDeferReceive(t *testing.T) {
+	a, b := pair(t, Config{MaxDelay: time.Second}, Config{MaxDelay: time.Second, DeferReceive: true})
+	for i := range 5 {
+		if err := a.WritePayload(Payload{PayloadType: 0, Samples: 160, Marker: i == 0, Data: frame(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := b.Stats(); st.PacketsReceived != 0 {
+		t.Fatalf("received %d packets before StartReceiving", st.PacketsReceived)
+	}
+	b.StartReceiving()
+	b.StartReceiving() // a second call does nothing
+	var first uint16
+	for i := range 5 {
+		r := read(t, b)
+		if i == 0 {
+			first = r.SequenceNumber
+		}
+		if r.SequenceNumber != first+uint16(i) || r.LostBefore != 0 {
+			t.Fatalf("packet %d: %+v", i, r)
+		}
+	}
+	// A session closed before it received ends its goroutines (goleak).
+	c := open(t, Config{DeferReceive: true})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

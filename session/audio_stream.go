@@ -80,6 +80,9 @@ func (e *mediaEngine) newAudioStream(s *Session, sipHost string) (*AudioStream, 
 		MinDelay:  e.cfg.JitterMinDelay,
 		MaxDelay:  e.cfg.JitterMaxDelay,
 		Logger:    s.mgr.log,
+		// Nothing is read before Apply has set the payload types and
+		// keys: a peer that sends at once loses nothing.
+		DeferReceive: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("audio stream: %w", err)
@@ -321,6 +324,7 @@ func (a *AudioStream) Apply(local, remote sdp.Media) error {
 	}
 	a.codec, a.sendPT, a.sendTE = send, sendPT, sendTE
 	a.updateFlowLocked()
+	a.rtp.StartReceiving()
 	if !a.started {
 		a.started = true
 		a.wg.Add(1)

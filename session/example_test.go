@@ -16,7 +16,8 @@ import (
 // configuration, the accounts and the engine (Application.Start), connect
 // a session with audio, wait for SIPSessionDidEnd, stop the engine and
 // wait for SIPEngineDidEnd. Here the callee is a second Application on
-// loopback that answers and hangs up after the call started.
+// loopback that answers every call; the caller hangs up once the call
+// started.
 func ExampleSession_Connect() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -29,15 +30,12 @@ func ExampleSession_Connect() {
 		return app
 	}
 
-	// The callee: answers every call with audio and ends it once started.
+	// The callee: answers every call with audio.
 	bob := start()
 	defer bob.Stop(ctx)
 	bobAccount, _ := bob.Accounts().AddLocal("udp")
 	bob.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
 		n.Sender.(*session.Session).Accept(true, false)
-	})
-	bob.Notifications().Observe(session.DidStart, nil, func(n notification.Notification) {
-		n.Sender.(*session.Session).End(false)
 	})
 
 	// The caller.
@@ -56,6 +54,7 @@ func ExampleSession_Connect() {
 	if _, err := started.Wait(ctx); err == nil {
 		fmt.Println("session started with audio:", s.HasAudio())
 	}
+	s.End(false)
 	n, err := ended.Wait(ctx)
 	if err != nil {
 		panic(err)
@@ -70,6 +69,6 @@ func ExampleSession_Connect() {
 	}
 	// Output:
 	// session started with audio: true
-	// session ended by the remote party
+	// session ended by the local party
 	// engine stopped
 }

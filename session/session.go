@@ -304,6 +304,10 @@ func (s *Session) Accept(audio, chat bool) error {
 	desc := s.local.Next(&sdp.Description{Address: s.audio.LocalAddress(), Media: answer})
 	s.lastLocal = desc
 	s.setStateLocked(StateAccepting)
+	// Start the media before the 200 goes: the caller may send at once
+	// (DTMF right after its DidStart), and what arrives before the stream
+	// knows its payload types and keys would be dropped.
+	s.applyLocked()
 	inv := s.inv
 	go func() {
 		if err := inv.SendResponse(200, "OK", "application/sdp", desc.Marshal()); err != nil {
@@ -575,7 +579,7 @@ func (s *Session) onConnecting(d core.InvitationChangedStateData) {
 		return
 	}
 	s.center().Post(WillStart, s, TimestampData{Timestamp: now()})
-	s.applyLocked()
+	// Incoming: Accept started the streams before sending the answer.
 }
 
 // applyLocked starts or updates the streams from lastLocal/lastRemote.

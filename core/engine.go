@@ -137,6 +137,37 @@ type Engine struct {
 	// request read after it is handled (see watchFinal).
 	finalWatch  sync.Map
 	finalWatchN atomic.Int32
+
+	// late2xx maps "Call-ID CSeq" of an outgoing INVITE to its *late2xx: 2xx
+	// responses the transaction layer no longer matches (retransmissions
+	// after the transaction ended, other forks' answers) go there.
+	late2xx sync.Map
+}
+
+// late2xx handles a 2xx to our INVITE that arrives after its transaction.
+type late2xx struct{ f func(*sip.Response) }
+
+// watchLate2xx sends the 2xx responses to the INVITE with callID and CSeq
+// seq that no transaction matches to f, until stop.
+func (e *Engine) watchLate2xx(callID string, seq uint32, f func(*sip.Response)) (stop func()) {
+	h := &late2xx{f: f}
+	key := finalWatchKey(callID, seq)
+	e.late2xx.Store(key, h)
+	return func() { e.late2xx.CompareAndDelete(key, h) }
+}
+
+// unhandledResponse receives the responses that match no client
+// transaction: a 2xx to one of our INVITEs goes to its invitation (RFC
+// 3261 13.2.2.4: retransmissions are ACKed again, other forks' answers
+// are ACKed and ended); the rest are dropped.
+func (e *Engine) unhandledResponse(res *sip.Response) {
+	if cseq, id := res.CSeq(), res.CallID(); res.IsSuccess() && cseq != nil && id != nil && cseq.MethodName == sip.INVITE {
+		if h, ok := e.late2xx.Load(finalWatchKey(id.Value(), cseq.SeqNo)); ok {
+			h.(*late2xx).f(res)
+			return
+		}
+	}
+	e.log.Debug("response matching no transaction dropped", "response", res.Short())
 }
 
 // NewEngine returns a stopped Engine posting to center.
@@ -260,7 +291,8 @@ func (e *Engine) startLocked() error {
 		sipgo.WithUserAgent(e.userAgentLocked()),
 		sipgo.WithUserAgenTLSConfig(cfg.TLSConfig),
 		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(e.log)),
-		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(e.log)),
+		sipgo.WithUserAgentTransactionLayerOptions(sip.WithTransactionLayerLogger(e.log),
+			sip.WithTransactionLayerUnhandledResponseHandler(e.unhandledResponse)),
 	)
 	if err != nil {
 		return err

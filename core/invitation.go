@@ -402,11 +402,16 @@ func (i *Invitation) transactInvite(req *sip.Request) (*sip.Response, error) {
 	}
 	defer tx.Terminate()
 	i.e.traceOutgoing(req)
-	tx.OnRetransmission(func(res *sip.Response) {
+	onLate := func(res *sip.Response) {
 		if res.IsSuccess() {
 			i.onSuccess(req, res) // a retransmitted 2xx, or another fork's
 		}
-	})
+	}
+	tx.OnRetransmission(onLate)
+	// After the transaction, 2xx responses still come for a while: ours
+	// again when the ACK was lost, other forks' (RFC 6026 Timer M).
+	stopLate := i.e.watchLate2xx(i.callID, req.CSeq().SeqNo, onLate)
+	defer func() { time.AfterFunc(64*sip.T1, stopLate) }()
 	for {
 		select {
 		case res := <-tx.Responses():
@@ -472,6 +477,13 @@ func (i *Invitation) onSuccess(req *sip.Request, res *sip.Response) {
 		tag, _ = to.Params.Get("tag")
 	}
 	i.mu.Lock()
+	if i.ack == nil && i.state == InvitationDisconnected {
+		// Answered after it ended (a 487 or a timeout came first from
+		// another fork): hang that one up.
+		i.mu.Unlock()
+		i.endFork(req, res)
+		return
+	}
 	if i.ack != nil {
 		if i.dlg != nil && tag == i.dlg.id.RemoteTag {
 			ack := i.ack
@@ -978,6 +990,9 @@ func (i *Invitation) runReinvite(req *sip.Request, route Route, auth *authorizer
 		ack, aroute, aerr := i.dlg.newRequestCSeq("ACK", req.CSeq().SeqNo)
 		if aerr == nil && i.e.prepareRequest(ack, aroute) == nil {
 			i.e.writeRequest(ack) // before anything else in the dialog (a BYE) goes
+			// The 2xx is retransmitted if the ACK is lost: ACK it again.
+			stop := i.e.watchLate2xx(i.callID, req.CSeq().SeqNo, func(*sip.Response) { i.e.writeRequest(ack) })
+			time.AfterFunc(64*sip.T1, stop)
 		}
 		if c := res.Contact(); c != nil {
 			if u, err := ParseSIPURI(c.Address.String()); err == nil {
@@ -1091,6 +1106,13 @@ func (i *Invitation) handleInDialog(req *sip.Request, tx sip.ServerTransaction) 
 	}
 	switch req.Method {
 	case sip.BYE:
+		if i.state == InvitationConnecting && i.ok != nil {
+			// The BYE overtook the ACK of our 2xx (the transaction layer
+			// hands requests on from goroutines of their own): the peer
+			// had our answer, so the call was connected.
+			i.stopOKLocked()
+			i.setStateLocked(InvitationConnected, InvitationNormal, InvitationChangedStateData{Originator: "remote", Method: "BYE", Message: req})
+		}
 		state := i.state
 		i.mu.Unlock()
 		respond(200, "OK")
@@ -1103,12 +1125,6 @@ func (i *Invitation) handleInDialog(req *sip.Request, tx sip.ServerTransaction) 
 			i.mu.Unlock()
 		}
 		i.mu.Lock()
-		if i.state == InvitationConnecting && i.ok != nil {
-			// The BYE overtook the ACK of our 2xx (the transaction layer
-			// hands requests on from goroutines of their own): the peer
-			// had our answer, so the call was connected.
-			i.setStateLocked(InvitationConnected, InvitationNormal, InvitationChangedStateData{Originator: "remote", Method: "BYE", Message: req})
-		}
 		i.stopOKLocked()
 		i.setStateLocked(InvitationDisconnected, "", InvitationChangedStateData{Originator: "remote", Method: "BYE",
 			Message: req, DisconnectReason: "user request"})
@@ -1122,6 +1138,12 @@ func (i *Invitation) handleInDialog(req *sip.Request, tx sip.ServerTransaction) 
 			i.mu.Unlock()
 			<-settled
 			i.mu.Lock()
+		}
+		if i.state == InvitationConnecting && i.ok != nil && newerCSeq(req, i.ok) {
+			// A re-INVITE overtook the ACK of our 2xx to the INVITE: the
+			// peer has our answer, so the call is connected.
+			i.stopOKLocked()
+			i.setStateLocked(InvitationConnected, InvitationNormal, InvitationChangedStateData{Originator: "remote", Method: "INVITE", Message: req})
 		}
 		if i.state == InvitationConnected && i.subState == InvitationNormal && i.ok != nil && newerCSeq(req, i.ok) {
 			// A new re-INVITE overtook the ACK of our 2xx to the previous

@@ -68,6 +68,28 @@ func newCall(t *testing.T, e *Engine, route Route, creds *Credentials) *Invitati
 // An outgoing call answered after ringing: outgoing, early (180),
 // connecting and connected (200, ACK through the Record-Route), the remote
 // Server header kept, then End sends BYE and the call is disconnected.
+// Forking (RFC 3261 13.2.2.4): the first 2xx establishes the call; a 2xx
+// from another fork, arriving after the INVITE transaction ended, is ACKed
+// and ended with BYE; the established call goes on until fork A hangs up.
+func TestInvitationForked2xx(t *testing.T) {
+	s, route := sippUAS(t, "uas_fork.xml")
+	e, c := startEngine(t, EngineConfig{})
+	inv := newCall(t, e, route, nil)
+	ev := watchInvitation(t, c, inv)
+	if err := inv.Send([]Route{route}, "application/sdp", []byte(testOffer)); err != nil {
+		t.Fatal(err)
+	}
+	if d := ev.until(InvitationConnecting); !strings.Contains(string(d.Body), "m=audio 6000") {
+		t.Fatalf("connecting with %q, want fork A's answer", d.Body)
+	}
+	ev.until(InvitationConnected, InvitationNormal)
+	d := ev.until(InvitationDisconnected)
+	if d.Originator != "remote" || d.Method != "BYE" {
+		t.Fatalf("disconnected %+v, want fork A's BYE", d)
+	}
+	waitSIPp(t, s)
+}
+
 func TestInvitationOutgoingAnswered(t *testing.T) {
 	s, route := sippUAS(t, "uas_answer.xml")
 	e, c := startEngine(t, EngineConfig{})
@@ -254,6 +276,35 @@ func TestInvitationByeBeforeAck(t *testing.T) {
 	}
 	d := ev.until(InvitationDisconnected)
 	if d.Originator != "remote" || d.Method != "BYE" {
+		t.Fatalf("disconnected %+v", d)
+	}
+	waitSIPp(t, s)
+}
+
+// The caller's re-INVITE overtakes its ACK: the re-INVITE proves the
+// caller had our 2xx, so the invitation connects and takes the proposal
+// (no 500), and the late ACK changes nothing.
+func TestInvitationReinviteBeforeAck(t *testing.T) {
+	c, s, inv := incomingPeer(t, "uac_reinvite_before_ack.xml")
+	ev := watchInvitation(t, c, inv)
+	if err := inv.SendResponse(180, "", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := inv.SendResponse(200, "", "application/sdp", []byte(testOffer)); err != nil {
+		t.Fatal(err)
+	}
+	if d := ev.until(InvitationConnected, InvitationNormal); d.Method != "INVITE" {
+		t.Fatalf("connected %+v", d)
+	}
+	d := ev.until(InvitationConnected, InvitationReceivedProposal)
+	if !strings.Contains(string(d.Body), "a=sendonly") {
+		t.Fatalf("proposal %q", d.Body)
+	}
+	if err := inv.AcceptProposal("application/sdp", []byte(strings.Replace(testOffer, "o=go 1 1", "o=go 1 2", 1)+"a=recvonly\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	ev.until(InvitationConnected, InvitationNormal)
+	if d := ev.until(InvitationDisconnected); d.Originator != "remote" || d.Method != "BYE" {
 		t.Fatalf("disconnected %+v", d)
 	}
 	waitSIPp(t, s)

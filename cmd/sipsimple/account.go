@@ -281,6 +281,10 @@ func startAppMedia(ctx context.Context, g *globals, media *session.MediaConfig) 
 		return nil, err
 	}
 	app := application.New()
+	g.regs = &registrations{}
+	if err := g.regs.observe(app.Notifications()); err != nil {
+		return nil, failure(err)
+	}
 	if err := app.Start(ctx, application.Options{ConfigDir: dir, Listen: g.listen, Media: media}); err != nil {
 		if strings.Contains(err.Error(), "listen address") {
 			return nil, usageError(err)
@@ -331,10 +335,7 @@ func newRegisterCommand(g *globals) *cobra.Command {
 			var everRegistered atomic.Bool
 			outcome := make(chan bool, 8)
 			ended := make(chan struct{}, 1)
-			cancelObs := app.Notifications().Observe(notification.Any, a, func(n notification.Notification) {
-				if !strings.HasPrefix(n.Name, "SIPAccountRegistration") {
-					return
-				}
+			cancelObs := g.regs.subscribe(a, func(n notification.Notification) {
 				p.print(n)
 				switch n.Name {
 				case account.RegistrationDidSucceed:
@@ -356,11 +357,6 @@ func newRegisterCommand(g *globals) *cobra.Command {
 				}
 			})
 			defer cancelObs()
-			// The account may already have registered before we observed.
-			if a.Registered() {
-				everRegistered.Store(true)
-				outcome <- true
-			}
 			if once {
 				select {
 				case <-outcome:

@@ -84,7 +84,11 @@ func startCLI(t *testing.T, name string, args ...string) *proc {
 		select {
 		case <-p.exited:
 		default:
-			p.cmd.Process.Kill()
+			if t.Failed() {
+				p.cmd.Process.Signal(syscall.SIGQUIT)
+			} else {
+				p.cmd.Process.Kill()
+			}
 			<-p.exited
 		}
 		if t.Failed() {
@@ -385,6 +389,15 @@ func TestListenInteractive(t *testing.T) {
 // (exit 0, the listener sees the BYE); SIGTERM stops the listener.
 func TestCallInteractiveAndSignals(t *testing.T) {
 	dir := t.TempDir()
+	for _, who := range []string{"alice", "bob"} {
+		runCLI(t, "--config-dir", filepath.Join(dir, who), "settings", "set", "logs.trace_sip", "true")
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			out, _ := exec.Command("sh", "-c", "for f in $(find "+dir+" -name sip_trace.txt); do echo == $f; cat $f; done").CombinedOutput()
+			t.Logf("TRACES\n%s", out)
+		}
+	})
 	bob, port := listener(t, filepath.Join(dir, "bob"), "--auto-answer")
 	alice := startCLI(t, "call", "--config-dir", filepath.Join(dir, "alice"), "--listen", "127.0.0.1:0",
 		"call", "sip:127.0.0.1:"+port, "--interactive", "--srtp", "mandatory")

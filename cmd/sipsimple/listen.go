@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -117,7 +116,7 @@ func runListen(cmd *cobra.Command, g *globals, accountID string, local, autoAnsw
 			return err
 		}
 	} else {
-		registration = watchRegistration(app, a, ph)
+		registration = watchRegistration(g.regs, a, ph)
 		if err := registration.first(ctx); err != nil {
 			stopApp()
 			registration.waitEnd()
@@ -185,12 +184,9 @@ type registrationWatch struct {
 	registered atomic.Bool
 }
 
-func watchRegistration(app *application.Application, a *account.Account, ph *phone) *registrationWatch {
+func watchRegistration(regs *registrations, a *account.Account, ph *phone) *registrationWatch {
 	w := &registrationWatch{outcome: make(chan error, 1), ended: make(chan struct{}, 1), a: a}
-	w.cancel = app.Notifications().Observe(notification.Any, a, func(n notification.Notification) {
-		if !strings.HasPrefix(n.Name, "SIPAccountRegistration") {
-			return
-		}
+	w.cancel = regs.subscribe(a, func(n notification.Notification) {
 		ph.pr.print(n)
 		switch n.Name {
 		case account.RegistrationDidSucceed:
@@ -205,10 +201,6 @@ func watchRegistration(app *application.Application, a *account.Account, ph *pho
 			}
 		}
 	})
-	if a.Registered() { // it may have registered before we observed
-		w.registered.Store(true)
-		w.report(nil)
-	}
 	return w
 }
 

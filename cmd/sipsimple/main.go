@@ -34,6 +34,9 @@ type globals struct {
 	configDir string
 	listen    string
 	json      bool
+	// regs holds the registration notifications of the application
+	// started last (see registrations).
+	regs *registrations
 }
 
 func newRootCommand(stdout, stderr io.Writer) *cobra.Command {

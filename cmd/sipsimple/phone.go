@@ -152,10 +152,14 @@ func (ph *phone) HandleNotification(n notification.Notification) {
 	if c == nil {
 		return
 	}
+	if n.Name == session.NewIncoming {
+		// Current before the line is printed: a user (or a script)
+		// answering as soon as it reads the line finds the call.
+		ph.setCurrent(c)
+	}
 	ph.show(c, n)
 	switch n.Name {
 	case session.NewIncoming:
-		ph.setCurrent(c)
 		if ph.answer {
 			if err := s.Accept(true, false); err != nil {
 				fmt.Fprintf(ph.errOut, "%s: accept: %v\n", c.label, err)

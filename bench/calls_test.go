@@ -86,6 +86,13 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// childrenCPU is the CPU time of the child processes that ended (SIPp).
+func childrenCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // TestUASLoad measures the calls per second the SDK answers as a UAS
 // (Session accepted with audio by an observer, RTP stream opened and
 // started) while SIPp's built-in uac scenario (INVITE, ACK, BYE at once)
@@ -95,16 +102,17 @@ func TestUASLoad(t *testing.T) {
 		t.Skip("set -calls=N to run (see bench/README.md)")
 	}
 	u := startUAS(t, *flagMixerRate, false)
-	cpu0, t0 := selfCPU(), time.Now()
+	cpu0, child0, t0 := selfCPU(), childrenCPU(), time.Now()
 	s := interop.RunSIPp(t, interop.SIPpOptions{Builtin: "uac", Remote: "127.0.0.1:" + strconv.Itoa(u.port),
 		Calls: *flagCalls, Rate: *flagRate, Limit: *flagLimit, Timeout: time.Duration(float64(*flagCalls) / *flagRate * 4 * float64(time.Second) + 30*float64(time.Second))})
 	res, _ := s.Wait(context.Background())
-	elapsed, cpu := time.Since(t0), selfCPU()-cpu0
-	t.Logf("SIPp: %s", res)
+	elapsed, cpu, sippCPU := time.Since(t0), selfCPU()-cpu0, childrenCPU()-child0
+	t.Logf("SIPp: %s; SIPp's CPU %v (%.2f cores)", res, sippCPU.Round(time.Millisecond), sippCPU.Seconds()/elapsed.Seconds())
 	t.Logf("%d calls offered at %.0f/s: %d successful, %d failed (SIPp); SDK: %d started, %d failed, %d ended, %d accept errors",
 		*flagCalls, *flagRate, res.Successful, res.Failed, u.started.Load(), u.failed.Load(), u.ended.Load(), u.acceptErrors.Load())
-	t.Logf("wall %v: %.0f calls/s; CPU of this process %v (%.0f µs per call)", elapsed.Round(time.Millisecond),
-		float64(res.Successful)/elapsed.Seconds(), cpu.Round(time.Millisecond), float64(cpu.Microseconds())/float64(max(res.Successful, 1)))
+	t.Logf("wall %v: %.0f calls/s; CPU of this process %v (%.2f cores, %.0f µs per call)", elapsed.Round(time.Millisecond),
+		float64(res.Successful)/elapsed.Seconds(), cpu.Round(time.Millisecond), cpu.Seconds()/elapsed.Seconds(),
+		float64(cpu.Microseconds())/float64(max(res.Successful, 1)))
 	if !res.OK() || res.Failed != 0 {
 		t.Errorf("SIPp reported failures: %s", res)
 	}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -381,4 +382,37 @@ func TestRFC4475Rewrites(t *testing.T) {
 			t.Errorf("486 is %d octets; the test needs one over 1300", len(raw[0]))
 		}
 	})
+}
+
+// An ACK that matches no transaction and no dialog (the late ACK of a 2xx
+// whose dialog ended) is never answered: not 405, nothing. An OPTIONS sent
+// after it on the same Call-ID gets the only response.
+func TestStrayAckUnanswered(t *testing.T) {
+	e, c := startEngine(t, EngineConfig{Trace: true})
+	// An INVITE handler puts ACK among the allowed methods.
+	e.Handle("INVITE", func(req *sip.Request, tx sip.ServerTransaction) {})
+	sent := newSentResponses()
+	c.AddObserver(sent, EngineSIPTrace, e)
+	defer c.PurgeObserver(sent)
+	udp, _ := e.Listener("udp")
+	conn, err := net.Dial("udp", udp.Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	local := conn.LocalAddr().String()
+	msg := func(method string, seq int, branch string) string {
+		return method + " sip:bob@" + udp.Addr.String() + " SIP/2.0\r\n" +
+			"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK" + branch + "\r\n" +
+			"From: <sip:alice@example.test>;tag=a1\r\nTo: <sip:bob@example.test>;tag=b1\r\n" +
+			"Call-ID: stray-ack-1\r\nCSeq: " + strconv.Itoa(seq) + " " + method + "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	}
+	conn.Write([]byte(msg("ACK", 1, "stray1")))
+	conn.Write([]byte(msg("OPTIONS", 2, "stray2")))
+	if r := sent.waitFor(t, "stray-ack-1"); r.StatusCode != 200 {
+		t.Fatalf("first response %d, want the OPTIONS' 200", r.StatusCode)
+	}
+	if r := sent.get("stray-ack-1"); len(r) != 1 {
+		t.Fatalf("%d responses sent, want only the OPTIONS' one", len(r))
+	}
 }

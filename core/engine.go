@@ -522,6 +522,15 @@ func (e *Engine) dispatch(req *sip.Request, tx sip.ServerTransaction) {
 		dh = e.handlers[req.Method]
 		e.mu.Unlock()
 	}
+	if req.Method == sip.ACK {
+		// Never answered, never waited for: sipgo makes a server
+		// transaction for an ACK that matches none (the ACK of a 2xx),
+		// which must not get a 405 nor hold this goroutine.
+		if dh != nil {
+			dh(req, nil)
+		}
+		return
+	}
 	if dh != nil {
 		if tx == nil {
 			dh(req, nil)

@@ -8,13 +8,15 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // observer is the delivery state of one observer identity: its queue, its
 // delivery goroutine and its registrations. The goroutine (the worker) runs
-// only while the queue holds notifications: it is started by the enqueue
-// that finds no worker and exits when it has drained the queue, so an idle
-// observer costs no goroutine.
+// only while notifications come: it is started by the enqueue that finds
+// no worker, and exits when the queue stayed empty for workerLinger, so an
+// idle observer costs no goroutine while a busy one does not pay for a new
+// goroutine (and its id, see goid) at every notification.
 type observer struct {
 	c    *Center
 	o    Observer
@@ -24,6 +26,8 @@ type observer struct {
 	queue   []Notification // accepted, not yet taken by the goroutine
 	stopped bool           // no more notifications are accepted or delivered
 	running bool           // a worker goroutine is running
+	waiting bool           // the worker lingers on wake with an empty queue
+	wake    chan struct{}  // wakes a lingering worker (capacity 1)
 	spare   []Notification // the last worker's emptied batch, reused by the next
 	dropped uint64         // notifications dropped in total
 
@@ -53,6 +57,7 @@ func newObserver(c *Center, o Observer, prev *observer) *observer {
 		o:      o,
 		regs:   make(map[regKey]struct{}, 1),
 		exited: make(chan struct{}),
+		wake:   make(chan struct{}, 1),
 	}
 	ob.prev.Store(prev)
 	return ob
@@ -77,11 +82,27 @@ func (ob *observer) enqueue(n *Notification) {
 	ob.queue = append(ob.queue, *n)
 	start := !ob.running
 	ob.running = true
+	if ob.waiting {
+		ob.wakeLocked()
+	}
 	ob.mu.Unlock()
 	if start {
 		go ob.run()
 	}
 }
+
+// wakeLocked wakes the lingering worker; ob.mu is held.
+func (ob *observer) wakeLocked() {
+	ob.waiting = false
+	select {
+	case ob.wake <- struct{}{}:
+	default:
+	}
+}
+
+// workerLinger is how long a worker waits for more notifications before
+// it exits.
+const workerLinger = 20 * time.Millisecond
 
 // announceLocked posts the overflow notifications owed, unless another
 // goroutine is already doing so, and unlocks ob.mu. name is the name of the
@@ -122,6 +143,9 @@ func (ob *observer) stop() (running bool) {
 		ob.halted.Store(true)
 		clear(ob.queue)
 		ob.queue = nil
+		if ob.waiting {
+			ob.wakeLocked()
+		}
 		if !ob.running {
 			close(ob.exited)
 		}
@@ -144,6 +168,13 @@ func (ob *observer) run() {
 	batch := ob.spare
 	ob.spare = nil
 	ob.mu.Unlock()
+	var linger *time.Timer
+	defer func() {
+		if linger != nil {
+			linger.Stop()
+		}
+	}()
+	lingered := false
 	for {
 		ob.mu.Lock()
 		if ob.stopped {
@@ -158,6 +189,25 @@ func (ob *observer) run() {
 				ob.announceLocked("") // unlocks; the announcement may enqueue more
 				continue
 			}
+			if !lingered {
+				// Wait a little for more before exiting.
+				lingered = true
+				ob.waiting = true
+				ob.mu.Unlock()
+				if linger == nil {
+					linger = time.NewTimer(workerLinger)
+				} else {
+					linger.Reset(workerLinger)
+				}
+				select {
+				case <-ob.wake:
+				case <-linger.C:
+				}
+				ob.mu.Lock()
+				ob.waiting = false
+				ob.mu.Unlock()
+				continue
+			}
 			ob.running = false
 			ob.spare = batch[:0]
 			ob.goid.Store(0)
@@ -165,6 +215,7 @@ func (ob *observer) run() {
 			return
 		}
 		batch, ob.queue = ob.queue, batch[:0]
+		lingered = false
 		ob.mu.Unlock()
 		for i := range batch {
 			if ob.halted.Load() {

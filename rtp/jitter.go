@@ -95,9 +95,9 @@ func newJitterBuffer(minDelay, maxDelay, ptime time.Duration, passthrough bool) 
 	}
 	if passthrough {
 		jb.fifo = make([]Received, fifoSize)
-	} else {
-		jb.slots = make([]jbEntry, jbSlots)
 	}
+	// The slots are made on the first packet: a call that never receives
+	// RTP does not pay for them.
 	return jb
 }
 
@@ -219,6 +219,9 @@ func (jb *jitterBuffer) push(r Received, ext uint64, clock int, skip bool) pushR
 			jb.first, jb.maxExt = ext, ext
 		}
 	}
+	if jb.slots == nil {
+		jb.slots = make([]jbEntry, jbSlots)
+	}
 	e := &jb.slots[ext&(jbSlots-1)]
 	if e.used {
 		if e.ext == ext {
@@ -303,6 +306,9 @@ func (jb *jitterBuffer) updateTiming(arrival, media int64, ext uint64) {
 
 // at returns the entry of sequence number ext, or nil.
 func (jb *jitterBuffer) at(ext uint64) *jbEntry {
+	if jb.slots == nil {
+		return nil
+	}
 	e := &jb.slots[ext&(jbSlots-1)]
 	if e.used && e.ext == ext {
 		return e

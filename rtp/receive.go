@@ -11,8 +11,9 @@ import (
 )
 
 // recvBufSize is the size of the receive buffers: larger than any packet
-// this session sends, so a truncated datagram fails validation.
-const recvBufSize = 8192
+// this session sends (srtpMaxPacket), so a truncated datagram fails
+// validation.
+const recvBufSize = 2048
 
 // Received is one entry handed out by the jitter buffer: a packet with its
 // payload, and how many packets are missing just before it.

@@ -109,6 +109,9 @@ func (s *Session) sendLocked(pt uint8, ts uint32, marker bool, data []byte) erro
 	n += copy(s.sendBuf[n:], data)
 	pkt := s.sendBuf[:n]
 	if cs := s.crypto.Load(); cs != nil {
+		if s.encBuf == nil {
+			s.encBuf = make([]byte, srtpMaxPacket)
+		}
 		if pkt, err = cs.rtpOut.EncryptRTP(s.encBuf[:cap(s.encBuf)], pkt, &h); err != nil {
 			return fmt.Errorf("rtp: SRTP encrypting packet %d: %w", s.seq, err)
 		}

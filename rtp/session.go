@@ -154,7 +154,6 @@ func Open(cfg Config) (*Session, error) {
 		dtmfQ:    make(chan dtmfRequest, dtmfQueueSize),
 		ctlDone:  make(chan struct{}),
 		sendBuf:  make([]byte, srtpMaxPacket),
-		encBuf:   make([]byte, srtpMaxPacket),
 		jb:       newJitterBuffer(cfg.MinDelay, cfg.MaxDelay, cfg.PTime, cfg.DisableJitterBuffer),
 		epoch:    time.Now(),
 	}

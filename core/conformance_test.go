@@ -198,6 +198,21 @@ func runCorpus(t *testing.T, files []string, want map[string]int) {
 	}
 }
 
+// traceUDP collects the responses e sends and dials its UDP listener.
+func traceUDP(t *testing.T, e *Engine, c *notification.Center) (*sentResponses, net.Conn, Listener) {
+	t.Helper()
+	sent := newSentResponses()
+	c.AddObserver(sent, EngineSIPTrace, e)
+	t.Cleanup(func() { c.PurgeObserver(sent) })
+	udp, _ := e.Listener("udp")
+	conn, err := net.Dial("udp", udp.Addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return sent, conn, udp
+}
+
 // sendAndCheck sends messages to a new engine, then an OPTIONS probe (the
 // engine must still answer), and checks the answer to the last message.
 func sendAndCheck(t *testing.T, msgs [][]byte, code int, check bool) {
@@ -208,15 +223,7 @@ func sendAndCheck(t *testing.T, msgs [][]byte, code int, check bool) {
 	e.Handle("MESSAGE", func(req *sip.Request, tx sip.ServerTransaction) {
 		e.Respond(tx, sip.NewResponseFromRequest(req, 200, "OK", nil))
 	})
-	sent := newSentResponses()
-	c.AddObserver(sent, EngineSIPTrace, e)
-	defer c.PurgeObserver(sent)
-	udp, _ := e.Listener("udp")
-	conn, err := net.Dial("udp", udp.Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	sent, conn, udp := traceUDP(t, e, c)
 	for _, m := range msgs {
 		if _, err := conn.Write(m); err != nil {
 			t.Fatal(err)
@@ -391,15 +398,7 @@ func TestStrayAckUnanswered(t *testing.T) {
 	e, c := startEngine(t, EngineConfig{Trace: true})
 	// An INVITE handler puts ACK among the allowed methods.
 	e.Handle("INVITE", func(req *sip.Request, tx sip.ServerTransaction) {})
-	sent := newSentResponses()
-	c.AddObserver(sent, EngineSIPTrace, e)
-	defer c.PurgeObserver(sent)
-	udp, _ := e.Listener("udp")
-	conn, err := net.Dial("udp", udp.Addr.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	sent, conn, udp := traceUDP(t, e, c)
 	local := conn.LocalAddr().String()
 	msg := func(method string, seq int, branch string) string {
 		return method + " sip:bob@" + udp.Addr.String() + " SIP/2.0\r\n" +

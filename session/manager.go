@@ -237,18 +237,20 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		respond(404, "Not Found")
 		return
 	}
-	if len(req.Body()) == 0 {
-		respond(488, "Not Acceptable Here") // late offer: not supported yet
-		return
-	}
-	if ct := req.GetHeader("Content-Type"); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
-		respond(415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
-		return
-	}
-	offer, err := sdp.Parse(req.Body())
-	if err != nil {
-		respond(400, "Bad SDP")
-		return
+	// An INVITE without a body is a late offer (RFC 3261 13.2.1): we
+	// offer audio in the 200 and the ACK brings the answer.
+	lateOffer := len(req.Body()) == 0
+	var offer *sdp.Description
+	if !lateOffer {
+		if ct := req.GetHeader("Content-Type"); ct == nil || !strings.EqualFold(strings.TrimSpace(strings.Split(ct.Value(), ";")[0]), "application/sdp") {
+			respond(415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
+			return
+		}
+		var err error
+		if offer, err = sdp.Parse(req.Body()); err != nil {
+			respond(400, "Bad SDP")
+			return
+		}
 	}
 	contact, err := a.UASContact(req)
 	if err != nil {
@@ -263,7 +265,10 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	var streams []string
-	for _, md := range offer.Media {
+	if lateOffer {
+		streams = []string{"audio"}
+	}
+	for _, md := range mediaOf(offer) {
 		if md.Type == "audio" && md.IsRTP() && !md.Rejected() && len(streams) == 0 {
 			if _, err := as.Answer(md, sdp.SendRecv); err == nil {
 				streams = append(streams, "audio")
@@ -292,7 +297,8 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.mu.Lock()
 	s.inv = inv
 	s.audio = as
-	s.lastRemote = offer
+	s.lastRemote = offer // nil for a late offer
+	s.lateOffer = lateOffer
 	s.local = sdp.NewLocal("-", as.LocalAddress())
 	s.localURI, s.remoteURI = a.URI(), remote
 	m.follow(inv, s)
@@ -306,4 +312,12 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.center().Post(NewIncoming, s, StreamsData{Timestamp: now(), Streams: streams})
 	s.setStateLocked(StateIncoming)
 	s.mu.Unlock()
+}
+
+// mediaOf returns d's media lines; none when d is nil.
+func mediaOf(d *sdp.Description) []sdp.Media {
+	if d == nil {
+		return nil
+	}
+	return d.Media
 }

@@ -60,6 +60,7 @@ type Session struct {
 	holdRemote        bool
 	ending            bool
 	failed            bool
+	lateOffer         bool             // the INVITE had no SDP: our 200 offers, the ACK answers
 	pendingRemote     *sdp.Description // a remote proposal awaiting AcceptProposal
 	proposing         string           // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
 	proposalStream    *AudioStream
@@ -284,6 +285,9 @@ func (s *Session) Accept(audio, chat bool) error {
 	if s.state != StateIncoming {
 		return fmt.Errorf("%w: accept needs INCOMING, it is %s", ErrState, s.state)
 	}
+	if s.lateOffer {
+		return s.acceptLateOfferLocked(audio)
+	}
 	remote := s.lastRemote
 	var answer []sdp.Media
 	gotAudio := false
@@ -308,6 +312,29 @@ func (s *Session) Accept(audio, chat bool) error {
 	// (DTMF right after its DidStart), and what arrives before the stream
 	// knows its payload types and keys would be dropped.
 	s.applyLocked()
+	inv := s.inv
+	go func() {
+		if err := inv.SendResponse(200, "OK", "application/sdp", desc.Marshal()); err != nil {
+			s.terminate(originatorLocal, 0, err.Error(), true)
+		}
+	}()
+	return nil
+}
+
+// acceptLateOfferLocked accepts an INVITE that came without SDP: the 200
+// carries our audio offer; the ACK's answer starts the stream
+// (onConnected).
+func (s *Session) acceptLateOfferLocked(audio bool) error {
+	if !audio || s.audio == nil {
+		return errors.New("accept: the INVITE had no offer, so audio must be accepted (we offer it in the 200)")
+	}
+	m, err := s.audio.Offer(sdp.SendRecv)
+	if err != nil {
+		return fmt.Errorf("accept: %w", err)
+	}
+	desc := s.local.Next(&sdp.Description{Address: s.audio.LocalAddress(), Media: []sdp.Media{m}})
+	s.lastLocal = desc
+	s.setStateLocked(StateAccepting)
 	inv := s.inv
 	go func() {
 		if err := inv.SendResponse(200, "OK", "application/sdp", desc.Marshal()); err != nil {
@@ -584,6 +611,9 @@ func (s *Session) onConnecting(d core.InvitationChangedStateData) {
 
 // applyLocked starts or updates the streams from lastLocal/lastRemote.
 func (s *Session) applyLocked() {
+	if s.lastRemote == nil || s.lastLocal == nil {
+		return // a late offer not answered yet
+	}
 	for i, m := range s.lastRemote.Media {
 		if i >= len(s.lastLocal.Media) {
 			break
@@ -619,6 +649,23 @@ func (s *Session) onConnected(d core.InvitationChangedStateData) {
 	case d.PrevState != core.InvitationConnected:
 		if s.state == StateTerminating || s.state == StateTerminated {
 			return
+		}
+		if s.lateOffer && s.lastRemote == nil {
+			// Our offer went in the 200: the ACK carries the answer.
+			answer, err := sdp.Parse(d.Body)
+			if err == nil {
+				err = sdp.ValidateAnswer(s.lastLocal, answer)
+			}
+			if err != nil || len(d.Body) == 0 {
+				s.mgr.log.Debug("late offer: no usable answer in the ACK", "error", err)
+				s.failed = true
+				s.mu.Unlock()
+				s.inv.End()
+				s.mu.Lock()
+				return
+			}
+			s.lastRemote = answer
+			s.applyLocked()
 		}
 		s.startTime = now()
 		s.setStateLocked(StateEstablished)

@@ -42,10 +42,12 @@ type MixerConfig struct {
 // # Clock
 //
 // The mixer has no goroutine of its own. Either something calls
-// [Mixer.Tick] once per frame (a test stepping it by hand, or a sound
-// device's callback), or [Mixer.Start] runs a [Clock] (a [Device], or a
-// [RealTimeClock]) on a goroutine that ticks it until [Mixer.Stop]. Ticks
-// never overlap.
+// [Mixer.Tick] once per frame (a test stepping it by hand), or
+// [Mixer.Start] runs a [Clock] (a [Device], or a [RealTimeClock]) on a
+// goroutine that ticks it until [Mixer.Stop]. Ticks never overlap, and
+// never run inside a sound card's callback: the malgo device paces its
+// clock goroutine by its callbacks and exchanges frames with them through
+// bounded rings.
 //
 // # Concurrency and slow ports
 //

@@ -230,6 +230,9 @@ func (m *Manager) defaultRecordingName(s *Session) string {
 }
 
 func safeDirName(id string) string {
+	// A local (userless) account's address is "@host:port": drop the
+	// empty user part rather than start the folder name with "@".
+	id = strings.TrimPrefix(id, "@")
 	if id == "" {
 		return "local"
 	}

@@ -322,6 +322,9 @@ func TestCallAndListen(t *testing.T) {
 	if !strings.HasPrefix(recording, recordings) || size <= 44 {
 		t.Errorf("recording %q of %v bytes", recording, size)
 	}
+	if strings.Contains(recording, string(filepath.Separator)+"@") {
+		t.Errorf("recording %q: the local account's folder starts with '@'", recording)
+	}
 	if st, err := os.Stat(recording); err != nil || st.Size() <= 44 {
 		t.Errorf("recording file: %v %v", st, err)
 	}

@@ -358,3 +358,19 @@ func TestBonjourCredentials(t *testing.T) {
 		t.Fatalf("bonjour credentials %+v", c)
 	}
 }
+
+// Seed 001's MSRP choices per account: TLS and a relay by default (as
+// python-sipsimple); other values than tls/tcp and relay/acm are refused.
+func TestAccountMSRPSettings(t *testing.T) {
+	e := newEnv(t, staticResolver{})
+	b := e.mgr.Bonjour()
+	if b.MSRP.Transport.Get() != "tls" || b.MSRP.ConnectionModel.Get() != "relay" {
+		t.Fatalf("msrp defaults %q %q", b.MSRP.Transport.Get(), b.MSRP.ConnectionModel.Get())
+	}
+	if err := b.MSRP.Transport.Set("udp"); err == nil {
+		t.Error("msrp.transport udp accepted")
+	}
+	if err := b.MSRP.ConnectionModel.Set("acm"); err != nil || b.MSRP.ConnectionModel.Get() != "acm" {
+		t.Errorf("msrp.connection_model acm: %v", err)
+	}
+}

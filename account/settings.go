@@ -65,6 +65,13 @@ type Settings struct {
 		// UseICE enables ICE (a later issue).
 		UseICE *cfg.Setting[bool]
 	}
+	MSRP struct {
+		// Transport is tls (msrps:, the default) or tcp.
+		Transport *cfg.Setting[string]
+		// ConnectionModel is relay (RFC 4976) or acm (RFC 6135: direct
+		// connections, a=setup).
+		ConnectionModel *cfg.Setting[string]
+	}
 	Presence struct {
 		Enabled *cfg.Setting[bool]
 		// Publish enables PUBLISH of the online status, every
@@ -108,6 +115,10 @@ func (s *Settings) define(obj *cfg.Object, enabledDefault bool) {
 	rtp := r.Group("rtp")
 	s.RTP.SRTP = cfg.Define(rtp, "srtp", cfg.Choice("SRTP mode", "disabled", "optional", "mandatory"), "optional")
 	s.RTP.UseICE = cfg.Define(rtp, "use_ice", cfg.Bool, false)
+
+	msrp := r.Group("msrp")
+	s.MSRP.Transport = cfg.Define(msrp, "transport", cfg.Choice("MSRP transport", "tls", "tcp"), "tls")
+	s.MSRP.ConnectionModel = cfg.Define(msrp, "connection_model", cfg.Choice("MSRP connection model", "relay", "acm"), "relay")
 
 	pres := r.Group("presence")
 	s.Presence.Enabled = cfg.Define(pres, "enabled", cfg.Bool, false)

@@ -36,6 +36,7 @@ type SIPSimpleSettings struct {
 	Audio        AudioSettings
 	FileTransfer FileTransferSettings
 	Logs         LogsSettings
+	MSRP         MSRPSettings
 	RTP          RTPSettings
 	Ringtone     RingtoneSettings
 	SIP          SIPSettings
@@ -72,6 +73,29 @@ type LogsSettings struct {
 	TraceSIP           *cfg.Setting[bool]
 	TraceMSRP          *cfg.Setting[bool]
 	TraceNotifications *cfg.Setting[bool]
+}
+
+// MSRPSettings is the "msrp" group: seed 001's MSRPConfiguration, the
+// parameters of the MSRP connections of chat and file-transfer streams.
+// Each account's msrp.transport and msrp.connection_model choose TLS or
+// TCP and a relay (RFC 4976) or direct connections (RFC 6135).
+type MSRPSettings struct {
+	// LocalAddress is the IP address put in the local MSRP URI; no value
+	// means the address of the SIP transport the session uses.
+	LocalAddress *cfg.Optional[string]
+	// LocalPort is the local MSRP port; 0 picks one.
+	LocalPort *cfg.Setting[int]
+	// LocalUseTLS puts msrps: (TLS) in the local MSRP URI.
+	LocalUseTLS *cfg.Setting[bool]
+	// UseRelayIncoming and UseRelayOutgoing reserve a session at the MSRP
+	// relay for incoming and outgoing sessions.
+	UseRelayIncoming *cfg.Setting[bool]
+	UseRelayOutgoing *cfg.Setting[bool]
+	// RelayHost, RelayPort and RelayUseTLS name the relay; no host means
+	// DNS SRV discovery (_msrps._tcp, _msrp._tcp) in the account's domain.
+	RelayHost   *cfg.Optional[string]
+	RelayPort   *cfg.Setting[int]
+	RelayUseTLS *cfg.Setting[bool]
 }
 
 // RTPSettings is the "rtp" group.
@@ -175,6 +199,16 @@ func New(m *cfg.Manager) (*SIPSimpleSettings, error) {
 	s.Logs.TraceSIP = cfg.Define(logs, "trace_sip", cfg.Bool, false)
 	s.Logs.TraceMSRP = cfg.Define(logs, "trace_msrp", cfg.Bool, false)
 	s.Logs.TraceNotifications = cfg.Define(logs, "trace_notifications", cfg.Bool, false)
+
+	msrp := root.Group("msrp")
+	s.MSRP.LocalAddress = cfg.DefineOptional(msrp, "local_address", cfg.IPAddress, "", false)
+	s.MSRP.LocalPort = cfg.Define(msrp, "local_port", cfg.Port, 0)
+	s.MSRP.LocalUseTLS = cfg.Define(msrp, "local_use_tls", cfg.Bool, true)
+	s.MSRP.UseRelayIncoming = cfg.Define(msrp, "use_relay_incoming", cfg.Bool, true)
+	s.MSRP.UseRelayOutgoing = cfg.Define(msrp, "use_relay_outgoing", cfg.Bool, false)
+	s.MSRP.RelayHost = cfg.DefineOptional(msrp, "relay_host", cfg.Host, "", false)
+	s.MSRP.RelayPort = cfg.Define(msrp, "relay_port", cfg.Port, 2855)
+	s.MSRP.RelayUseTLS = cfg.Define(msrp, "relay_use_tls", cfg.Bool, true)
 
 	rtp := root.Group("rtp")
 	s.RTP.PortRange = cfg.Define(rtp, "port_range", cfg.PortRangeKind, cfg.PortRange{Start: 50000, End: 50500})

@@ -1,7 +1,9 @@
 // Package lookup locates SIP servers with DNS as RFC 3263 describes: it turns
 // the host part of a SIP or SIPS URI into an ordered list of routes (IP
 // address, port, transport and the name to verify for TLS) for the caller to
-// try one after the other until one answers.
+// try one after the other until one answers. It also finds a domain's MSRP
+// relay (RFC 4976: SRV records of _msrps._tcp or _msrp._tcp, else the domain
+// at port 2855), see [Resolver.LookupMSRPRelay].
 //
 // # Why the SDK has its own locator
 //

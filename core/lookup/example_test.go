@@ -25,6 +25,8 @@ _sip._udp.example.com. 3600 IN SRV 20 0 5060 sip2.example.com.
 sip1.example.com. 3600 IN A 192.0.2.1
 sip1.example.com. 3600 IN AAAA 2001:db8::1
 sip2.example.com. 3600 IN A 198.51.100.2
+_msrps._tcp.example.com. 3600 IN SRV 10 0 2855 relay.example.com.
+relay.example.com. 3600 IN A 192.0.2.9
 `
 
 // startExampleServer serves exampleZone on a loopback UDP port and returns
@@ -108,4 +110,22 @@ func ExampleResolver_LookupSIPProxy() {
 	// udp:198.51.100.2:5060
 	// tls:192.0.2.1:5061 (example.com)
 	// lookup A/AAAA nowhere.example.com: no such domain
+}
+
+// The MSRP relay of a domain (RFC 4976): the SRV records of _msrps._tcp
+// for TLS; a domain without them is tried at port 2855.
+func ExampleResolver_LookupMSRPRelay() {
+	addr, stop := startExampleServer()
+	defer stop()
+	resolver := lookup.NewResolver(lookup.WithNameservers([]string{addr}), lookup.WithTimeout(2*time.Second))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	routes, err := resolver.LookupMSRPRelay(ctx, "example.com", true)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(routes[0])
+	// Output:
+	// tls:192.0.2.9:2855 (example.com)
 }

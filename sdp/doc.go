@@ -31,4 +31,13 @@
 // [RejectMedia], [Description.RemoveMedia], [Description.AddMedia],
 // [ValidateAnswer], [ValidateReoffer], and [Local], which keeps our o= line
 // across a dialog and bumps its version only when the description changed.
+//
+// For MSRP streams (m=message ... TCP/MSRP or TCP/TLS/MSRP, RFC 4975),
+// [ParseMSRP] reads a=path, a=accept-types, a=accept-wrapped-types,
+// a=max-size, a=setup and the RFC 5547 file-transfer attributes
+// (a=file-selector via [ParseFileSelector], a=file-transfer-id,
+// a=file-disposition, a=file-date, a=file-icon, a=file-range) into an
+// [MSRPMedia], [MSRPMedia.Media] builds the m= section back, and
+// [AnswerSetup] picks the TCP connection roles (RFC 4145, RFC 6135). MSRP
+// URIs stay strings here: the sdp package does not import msrp.
 package sdp

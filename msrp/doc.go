@@ -1,8 +1,10 @@
-// Package msrp is the wire layer of the Message Session Relay Protocol
-// (MSRP, RFC 4975): MSRP URIs, the message model, a writer that produces
-// the exact wire form, a streaming frame reader, and the chunking and
-// reassembly of large messages. It is usable on its own, by anything that
-// has a byte stream carrying MSRP.
+// Package msrp implements the Message Session Relay Protocol (MSRP, RFC
+// 4975): the wire layer (MSRP URIs, the message model, a writer that
+// produces the exact wire form, a streaming frame reader, and the
+// chunking and reassembly of large messages), usable on its own by
+// anything that has a byte stream carrying MSRP, and the connection and
+// session layer built on it (TCP and TLS connections, sessions,
+// transactions and reports).
 //
 // What it covers:
 //
@@ -25,12 +27,34 @@
 //     [Reassembler] puts chunks of interleaved messages back together, in
 //     memory or into an io.WriterAt (a file), within limits.
 //
+// On top of the wire layer, the connection and session layer:
+//
+//   - [Session]: one MSRP session with its own URI (random session-id)
+//     and one TCP or TLS connection, set up per RFC 4975 section 8 and
+//     RFC 6135: the active side calls [Session.Connect] (it dials the
+//     remote path's first hop and binds with an empty SEND), the passive
+//     side, created on a [Listener], calls [Session.Accept].
+//     [Session.Send] queues a message without blocking, chunks it, tracks
+//     each chunk's transaction (30 s timeout, 408) and reports exactly one
+//     outcome per message, [Delivered] or [NotDelivered], on the [Session.Events]
+//     channel, along with [Connected], [Received] (reassembled, 200 and
+//     success REPORTs sent as asked, 415 for types not accepted, 501 for
+//     unknown methods) and [Closed]. A slow event consumer never blocks
+//     the network goroutines: past a bound, the session closes with
+//     [ErrEventOverflow], still reporting every outcome.
+//   - [Listener]: accepts connections and binds each to the session its
+//     first request's To-Path names, answering 481 to unknown sessions
+//     and closing connections that do not bind in time.
+//
+// Each connection has a reader and a writer goroutine, each connected
+// session a sender and a timer goroutine; Close stops them all. Not
+// covered yet: relays and AUTH (RFC 4976), sharing a connection between
+// sessions (RFC 4975 section 8.1), keep-alives, failure REPORTs from the
+// receiving side.
+//
 // What it must not know about: SIP, SDP offer/answer (the a=path and
-// a=accept-types attributes are the sdp package's business), and the
-// sessions of the middleware. Connections (TCP, TLS), the connection
-// setup roles of RFC 6135, relays and AUTH (RFC 4976), transaction
-// timeouts, and deciding which report or response to send belong to the
-// transport and session layers built on top of these types.
+// a=accept-types attributes are the sdp package's business; the session
+// takes them as []URI and []string), and the sessions of the middleware.
 //
 // Why the package is ours: no maintained Go MSRP library is good enough.
 // What exists is abandoned or incomplete: it frames by Byte-Range or

@@ -1,0 +1,374 @@
+package msrp
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// Limits of a connection.
+const (
+	// maxCtrlFrames bounds the responses and REPORTs waiting to be
+	// written. A peer that sends requests but does not read what we send
+	// back fills it; the connection is then closed.
+	maxCtrlFrames = 1 << 16
+	// dataQueue is the number of SEND chunks handed to the writer ahead
+	// of the socket.
+	dataQueue = 32
+	// writeBufferSize is the writer's buffer; frames are batched into it
+	// and flushed when the writer has nothing more to write.
+	writeBufferSize = 64 << 10
+	// maxPooledFrame is the largest frame buffer kept for reuse.
+	maxPooledFrame = 16 << 10
+	// drainTimeout bounds the writing of the last answers before a
+	// connection is closed for a protocol error.
+	drainTimeout = 5 * time.Second
+)
+
+// errCtrlOverflow closes a connection whose peer does not read.
+var errCtrlOverflow = errors.New("msrp: peer does not read responses")
+
+// frameBuf is the wire form of one frame on its way to the writer.
+type frameBuf struct{ b []byte }
+
+var framePool = sync.Pool{New: func() any { return &frameBuf{b: make([]byte, 0, 512)} }}
+
+func getFrame() *frameBuf { return framePool.Get().(*frameBuf) }
+
+func putFrame(f *frameBuf) {
+	if cap(f.b) <= maxPooledFrame {
+		f.b = f.b[:0]
+		framePool.Put(f)
+	}
+}
+
+// encodeFrame returns the wire form of m in a pooled buffer.
+func encodeFrame(m *Message) (*frameBuf, error) {
+	f := getFrame()
+	b, err := m.AppendTo(f.b[:0])
+	if err != nil {
+		putFrame(f)
+		return nil, err
+	}
+	f.b = b
+	return f, nil
+}
+
+// conn is one TCP or TLS connection carrying MSRP for one session.
+//
+// It runs two goroutines: a reader, which reads frames with a Reader
+// and hands them to the session (or, before a session is bound, to the
+// listener that accepted it), and a writer, which writes frames from two
+// queues: responses and REPORTs (never blocking the reader that queues
+// them, bounded by maxCtrlFrames) first, then SEND chunks from a small
+// channel the session's sender blocks on. Neither runs user code.
+type conn struct {
+	nc  net.Conn
+	rd  *Reader
+	log *slog.Logger
+
+	wmu      sync.Mutex
+	ctrl     []*frameBuf
+	draining bool  // close once the queued frames are written
+	drainErr error // the reason, with draining
+	ctrlWake chan struct{}
+	data     chan *frameBuf
+
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeErr  error // set before closing is closed
+	wg        sync.WaitGroup
+
+	// Routing, used by the reader goroutine only, except sess which
+	// binding sets under mu.
+	mu      sync.Mutex
+	sess    *Session
+	lis     *Listener // accepting listener while unbound, else nil
+	unknown int       // requests answered 481 while unbound
+}
+
+func newConn(nc net.Conn, log *slog.Logger) *conn {
+	return &conn{
+		nc:       nc,
+		rd:       NewReader(nc, ReaderOptions{}),
+		log:      log,
+		ctrlWake: make(chan struct{}, 1),
+		data:     make(chan *frameBuf, dataQueue),
+		closing:  make(chan struct{}),
+	}
+}
+
+// start runs the reader and writer goroutines.
+func (c *conn) start() {
+	c.wg.Add(2)
+	go c.readLoop()
+	go c.writeLoop()
+}
+
+// close closes the connection with err as the reason, once; it does not
+// wait for the goroutines (see wait).
+func (c *conn) close(err error) {
+	c.closeOnce.Do(func() {
+		c.closeErr = err
+		close(c.closing)
+		c.nc.Close()
+	})
+}
+
+// shutdown closes the connection with err once the writer has written
+// the responses and REPORTs already queued, within drainTimeout; later
+// ones and SEND chunks are dropped.
+func (c *conn) shutdown(err error) {
+	c.nc.SetWriteDeadline(time.Now().Add(drainTimeout))
+	c.wmu.Lock()
+	if !c.draining {
+		c.draining, c.drainErr = true, err
+	}
+	c.wmu.Unlock()
+	select {
+	case c.ctrlWake <- struct{}{}:
+	default:
+	}
+}
+
+// wait waits for the reader and writer goroutines to end.
+func (c *conn) wait() { c.wg.Wait() }
+
+func (c *conn) session() *Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess
+}
+
+// queueCtrl queues a response or REPORT ahead of SEND chunks. It never
+// blocks; when the queue overflows the connection is closed.
+func (c *conn) queueCtrl(m *Message) {
+	f, err := encodeFrame(m)
+	if err != nil {
+		c.log.Warn("msrp: cannot write frame", "tid", m.TransactionID, "err", err)
+		return
+	}
+	c.wmu.Lock()
+	if c.draining {
+		c.wmu.Unlock()
+		putFrame(f)
+		return
+	}
+	if len(c.ctrl) >= maxCtrlFrames {
+		c.wmu.Unlock()
+		putFrame(f)
+		c.close(errCtrlOverflow)
+		return
+	}
+	c.ctrl = append(c.ctrl, f)
+	c.wmu.Unlock()
+	select {
+	case c.ctrlWake <- struct{}{}:
+	default:
+	}
+}
+
+// sendData hands a SEND chunk to the writer, waiting while the writer is
+// behind; it fails once the connection is closing.
+func (c *conn) sendData(f *frameBuf) error {
+	select {
+	case c.data <- f:
+		return nil
+	case <-c.closing:
+		putFrame(f)
+		return ErrConnectionLost
+	}
+}
+
+func (c *conn) writeLoop() {
+	defer c.wg.Done()
+	bw := bufio.NewWriterSize(c.nc, writeBufferSize)
+	var batch []*frameBuf
+	write := func(f *frameBuf) bool {
+		_, err := bw.Write(f.b)
+		putFrame(f)
+		if err != nil {
+			c.close(fmt.Errorf("msrp: write: %w", err))
+			return false
+		}
+		return true
+	}
+	for {
+		c.wmu.Lock()
+		batch, c.ctrl = c.ctrl, batch[:0]
+		draining, drainErr := c.draining, c.drainErr
+		c.wmu.Unlock()
+		for i, f := range batch {
+			batch[i] = nil
+			if !write(f) {
+				return
+			}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		// While draining, SEND chunks are no longer written: their
+		// messages already have their outcome.
+		if !draining {
+			select {
+			case f := <-c.data:
+				if !write(f) {
+					return
+				}
+				continue
+			case <-c.closing:
+				return
+			default:
+			}
+		}
+		if bw.Buffered() > 0 {
+			if err := bw.Flush(); err != nil {
+				c.close(fmt.Errorf("msrp: write: %w", err))
+				return
+			}
+			continue
+		}
+		if draining {
+			c.close(drainErr)
+			return
+		}
+		select {
+		case <-c.ctrlWake:
+		case f := <-c.data:
+			if !write(f) {
+				return
+			}
+		case <-c.closing:
+			return
+		}
+	}
+}
+
+func (c *conn) readLoop() {
+	defer c.wg.Done()
+	var err error
+	graceful := false // write the answers already queued, then close
+	for {
+		var m *Message
+		m, err = c.rd.Read()
+		if err != nil {
+			var pe *ProtocolError
+			if errors.As(err, &pe) {
+				c.answerError(pe)
+				if !pe.Fatal && pe.TransactionID != "" {
+					continue
+				}
+				graceful = true
+			}
+			break
+		}
+		if m.Request {
+			if !c.handleRequest(m) {
+				err = errTooManyUnknown
+				graceful = true
+				break
+			}
+		} else if s := c.session(); s != nil {
+			s.handleResponse(m)
+		}
+	}
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF // the peer closed: never a clean end for a session
+	}
+	if graceful {
+		c.shutdown(err)
+		<-c.closing
+	} else {
+		c.close(err)
+	}
+	c.mu.Lock()
+	s, l := c.sess, c.lis
+	c.mu.Unlock()
+	if s != nil {
+		s.connClosed(c, c.closeErr)
+	} else if l != nil {
+		l.forget(c)
+	}
+}
+
+var errTooManyUnknown = errors.New("msrp: too many requests for unknown sessions")
+
+// respond answers req with code unless RFC 4975 says not to: REPORTs are
+// never answered; Failure-Report "no" wants no response and "partial"
+// only failures (sections 7.1.2 and 7.2).
+func (c *conn) respond(req *Message, code int, comment string) {
+	if !req.Request || req.Method == MethodREPORT {
+		return
+	}
+	switch req.FailureReportMode() {
+	case "no":
+		return
+	case "partial":
+		if code == StatusOK {
+			return
+		}
+	}
+	if len(req.ToPath) == 0 || len(req.FromPath) == 0 {
+		c.log.Debug("msrp: cannot answer a request without paths", "tid", req.TransactionID, "code", code)
+		return
+	}
+	c.queueCtrl(NewResponse(req, code, comment))
+}
+
+// answerError answers a malformed frame with the code its error gives.
+func (c *conn) answerError(pe *ProtocolError) {
+	c.log.Debug("msrp: malformed frame", "err", pe)
+	if pe.Message == nil || pe.TransactionID == "" {
+		return
+	}
+	c.respond(pe.Message, pe.Code, "")
+	if s := c.session(); s != nil && pe.Message.MessageID != "" && pe.Message.Request && pe.Message.Method == MethodSEND {
+		s.discardIncoming(pe.Message.MessageID)
+	}
+}
+
+// handleRequest routes a request to the bound session, or binds the
+// connection by its To-Path. It returns false when the connection must be
+// closed.
+func (c *conn) handleRequest(m *Message) bool {
+	if err := m.Validate(); err != nil {
+		var pe *ProtocolError
+		if errors.As(err, &pe) {
+			c.answerError(pe)
+		}
+		return true
+	}
+	c.mu.Lock()
+	s, l := c.sess, c.lis
+	c.mu.Unlock()
+	if s == nil && l != nil {
+		var code int
+		s, code = l.bind(c, m.ToPath[0])
+		if s == nil {
+			c.respond(m, code, "")
+			c.unknown++
+			return c.unknown < maxUnknownRequests
+		}
+	}
+	if s == nil {
+		c.respond(m, StatusNoSession, "")
+		return true
+	}
+	s.handleRequest(c, m)
+	return true
+}
+
+// setSession binds the connection to s and lifts the first-request
+// deadline.
+func (c *conn) setSession(s *Session) {
+	c.mu.Lock()
+	c.sess = s
+	c.lis = nil
+	c.mu.Unlock()
+	c.nc.SetReadDeadline(time.Time{})
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/sipsimple-go/sipsimple/account"
 	"github.com/sipsimple-go/sipsimple/core"
+	"github.com/sipsimple-go/sipsimple/msrp"
 	"github.com/sipsimple-go/sipsimple/notification"
 	"github.com/sipsimple-go/sipsimple/sdp"
 )
@@ -58,6 +60,10 @@ type Manager struct {
 	// session's notifications in order.
 	byInv   sync.Map // *core.Invitation -> *Session
 	stopObs func()
+
+	chatMu        sync.Mutex
+	chatListeners map[netip.Addr]*msrp.Listener // per local address, made on first use
+	chats         map[*MSRPChat]struct{}        // not ended yet
 }
 
 // follow routes inv's SIPInvitationChangedState to s.
@@ -152,6 +158,7 @@ func (m *Manager) Stop(ctx context.Context) error {
 	for _, s := range left {
 		s.terminate(originatorLocal, 0, "session manager stopped", true)
 	}
+	m.closeChats()
 	m.mu.Lock()
 	media := m.media
 	m.media = nil

@@ -70,6 +70,8 @@ type MediaConfig struct {
 	// JitterMinDelay and JitterMaxDelay bound the jitter buffer (0: the
 	// rtp package's 40 and 200 ms).
 	JitterMinDelay, JitterMaxDelay time.Duration
+	// MSRP configures the connections of chat streams.
+	MSRP MSRPConfig
 }
 
 // telephoneEventPT is the payload type we offer telephone-event with.

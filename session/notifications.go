@@ -25,6 +25,9 @@ const (
 	AcceptedStreamProposal  = "SIPSessionAcceptedStreamProposal"
 	RejectedStreamProposal  = "SIPSessionRejectedStreamProposal"
 	GotStreamUpdate         = "SIPSessionGotStreamUpdate"
+	GotMessage              = "SIPSessionGotMessage"
+	DidDeliverMessage       = "SIPSessionDidDeliverMessage"
+	DidNotDeliverMessage    = "SIPSessionDidNotDeliverMessage"
 	ManagerDidStart         = "SIPSessionManagerDidStart"
 	ManagerDidEnd           = "SIPSessionManagerDidEnd"
 )

@@ -1,0 +1,494 @@
+package session
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sipsimple-go/sipsimple/core"
+	"github.com/sipsimple-go/sipsimple/cpim"
+	"github.com/sipsimple-go/sipsimple/msrp"
+	"github.com/sipsimple-go/sipsimple/payloads"
+	"github.com/sipsimple-go/sipsimple/sdp"
+)
+
+// Notification names posted by an MSRPChat (the sender), seed 001's
+// MSRPChat notifications.
+const (
+	ChatDidInitialize        = "MSRPChatDidInitialize"
+	ChatDidStart             = "MSRPChatDidStart"
+	ChatDidFail              = "MSRPChatDidFail"
+	ChatWillEnd              = "MSRPChatWillEnd"
+	ChatDidEnd               = "MSRPChatDidEnd"
+	ChatGotMessage           = "MSRPChatGotMessage"
+	ChatDidDeliverMessage    = "MSRPChatDidDeliverMessage"
+	ChatDidNotDeliverMessage = "MSRPChatDidNotDeliverMessage"
+	// ChatGotComposingIndication reports the peer's is-composing state
+	// (RFC 3994), as python-sipsimple's ChatStreamGotComposingIndication.
+	ChatGotComposingIndication = "MSRPChatGotComposingIndication"
+)
+
+// MSRPConfig configures the MSRP connections of chat streams (seed 001's
+// MSRPConfiguration, local part).
+type MSRPConfig struct {
+	// LocalAddress is the IP address chat streams listen on and put in
+	// their MSRP URI; invalid means the address of the SIP transport the
+	// session uses.
+	LocalAddress netip.Addr
+	// Port is the local MSRP port; 0 picks one per address.
+	Port int
+	// TLS, when not nil, makes the local MSRP URIs msrps: (TLS with this
+	// server configuration, which needs a certificate); nil means TCP.
+	TLS *tls.Config
+	// StartTimeout bounds the connection set-up of a stream (0: 15 s,
+	// python-sipsimple's media_stream_timeout).
+	StartTimeout time.Duration
+}
+
+// chatAcceptTypes are the types a chat stream accepts: CPIM-wrapped
+// messages (any content inside), plain text and is-composing.
+var chatAcceptTypes = []string{"message/cpim", "text/plain", payloads.IsComposingContentType}
+
+// ChatMessageData is the data of MSRPChatGotMessage and
+// SIPSessionGotMessage: seed 000's content, content_type, cpim_headers and
+// message.
+type ChatMessageData struct {
+	Timestamp time.Time
+	// Content is the message's content (inside the CPIM wrapper).
+	Content []byte
+	// ContentType is the content's type.
+	ContentType string
+	// CPIM is the CPIM wrapper (From, To, DateTime, ...), nil when the
+	// message came without one.
+	CPIM *cpim.Message
+	// MessageID is the MSRP Message-ID.
+	MessageID string
+}
+
+// ChatDeliveryData is the data of MSRPChatDidDeliverMessage,
+// MSRPChatDidNotDeliverMessage and their SIPSession counterparts.
+type ChatDeliveryData struct {
+	Timestamp time.Time
+	// MessageID is what SendMessage returned.
+	MessageID string
+	// Code and Reason: 200 OK when delivered; otherwise the peer's status,
+	// 408 for a timeout, or 0 when the stream ended first.
+	Code   int
+	Reason string
+}
+
+// ChatComposingData is the data of MSRPChatGotComposingIndication.
+type ChatComposingData struct {
+	Timestamp time.Time
+	payloads.IsComposing
+}
+
+// ChatFailData is the data of MSRPChatDidFail.
+type ChatFailData struct {
+	Timestamp time.Time
+	Reason    string
+}
+
+// MSRPChat is a chat stream (seed 001's MSRPChat): an MSRP session
+// (RFC 4975) negotiated in SDP, carrying CPIM-wrapped messages (RFC 3862)
+// and is-composing indications (RFC 3994). It is the sender of the
+// MSRPChat* notifications; the messages it sends and receives are also
+// reported by its Session, when it has one.
+//
+// Messages sent before the stream is connected are queued and go out once
+// it is; every message SendMessage accepted is reported once, delivered
+// (the peer's success REPORT) or not delivered (an error, a timeout, or
+// the stream ending first): nothing is lost silently.
+type MSRPChat struct {
+	mgr  *Manager
+	lis  *msrp.Listener
+	ms   *msrp.Session
+	cfg  MSRPConfig
+	addr netip.Addr
+
+	mu        sync.Mutex
+	sess      *Session // the owning session, nil while standalone
+	localURI  core.SIPURI
+	remoteURI core.SIPURI
+	offered   bool // we made the offer (else we answered)
+	active    bool // we connect (RFC 6135 setup)
+	started   bool // Apply called
+	connected bool
+	ended     bool
+	done      chan struct{} // closed when the events goroutine returned
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+}
+
+// NewChat returns a chat stream for sessions of a: it listens for its MSRP
+// connection on the manager's listener for the stream's address (made on
+// first use) and posts MSRPChatDidInitialize. End releases it.
+func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
+	m.mu.Lock()
+	started, media := m.started, m.media
+	m.mu.Unlock()
+	if !started || media == nil {
+		return nil, errNotStarted
+	}
+	cfg := m.cfg.Media.MSRP
+	addr := cfg.LocalAddress
+	if !addr.IsValid() || addr.IsUnspecified() {
+		addr = media.localAddress(sipHost)
+	}
+	lis, err := m.chatListener(addr, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("chat stream: %w", err)
+	}
+	ms, err := lis.NewSession(msrp.SessionConfig{AcceptTypes: chatAcceptTypes, Logger: m.log})
+	if err != nil {
+		return nil, fmt.Errorf("chat stream: %w", err)
+	}
+	c := &MSRPChat{mgr: m, lis: lis, ms: ms, cfg: cfg, addr: addr, done: make(chan struct{})}
+	m.chatMu.Lock()
+	if m.chats == nil {
+		m.chats = map[*MSRPChat]struct{}{}
+	}
+	m.chats[c] = struct{}{}
+	m.chatMu.Unlock()
+	m.center.Post(ChatDidInitialize, c, TimestampData{Timestamp: now()})
+	return c, nil
+}
+
+// chatListener returns the MSRP listener of addr, made on first use.
+func (m *Manager) chatListener(addr netip.Addr, cfg MSRPConfig) (*msrp.Listener, error) {
+	m.chatMu.Lock()
+	defer m.chatMu.Unlock()
+	if l := m.chatListeners[addr]; l != nil {
+		return l, nil
+	}
+	l, err := msrp.ListenConfig{TLSConfig: cfg.TLS, Logger: m.log}.Listen("tcp",
+		net.JoinHostPort(addr.String(), strconv.Itoa(cfg.Port)))
+	if err != nil {
+		return nil, err
+	}
+	if m.chatListeners == nil {
+		m.chatListeners = map[netip.Addr]*msrp.Listener{}
+	}
+	m.chatListeners[addr] = l
+	return l, nil
+}
+
+// closeChats ends the chat streams still open and closes the MSRP
+// listeners (Manager.Stop).
+func (m *Manager) closeChats() {
+	m.chatMu.Lock()
+	var chats []*MSRPChat
+	for c := range m.chats {
+		chats = append(chats, c)
+	}
+	m.chatMu.Unlock()
+	for _, c := range chats {
+		c.End()
+	}
+	m.chatMu.Lock()
+	ls := m.chatListeners
+	m.chatListeners = nil
+	m.chatMu.Unlock()
+	for _, l := range ls {
+		l.Close()
+	}
+}
+
+// LocalURI is the stream's MSRP URI (its a=path).
+func (c *MSRPChat) LocalURI() msrp.URI { return c.ms.LocalURI() }
+
+// SetParties sets the SIP URIs put in the CPIM wrapper of sent messages:
+// From local, To remote (unless SendMessage names another recipient).
+// A Session sets them itself.
+func (c *MSRPChat) SetParties(local, remote core.SIPURI) {
+	c.mu.Lock()
+	c.localURI, c.remoteURI = local, remote
+	c.mu.Unlock()
+}
+
+// media builds our m=message section with setup.
+func (c *MSRPChat) media(setup string) sdp.Media {
+	u := c.ms.LocalURI()
+	x := sdp.MSRPMedia{Path: []string{u.String()}, AcceptTypes: chatAcceptTypes, AcceptWrappedTypes: []string{"*"},
+		Setup: setup, Secure: u.Secure}
+	return x.Media(u.Port, c.addr.String(), sdp.SendRecv)
+}
+
+// Offer returns the stream's SDP offer: our path, the accepted types and
+// a=setup:actpass (RFC 6135).
+func (c *MSRPChat) Offer() sdp.Media {
+	c.mu.Lock()
+	c.offered = true
+	c.mu.Unlock()
+	return c.media(sdp.OfferSetup())
+}
+
+// Answer returns the stream's answer to the remote offer: it fails when
+// the offer is not an MSRP chat stream we can take (no path, or no type
+// in common).
+func (c *MSRPChat) Answer(remote sdp.Media) (sdp.Media, error) {
+	rm, err := sdp.ParseMSRP(remote)
+	if err != nil {
+		return sdp.Media{}, err
+	}
+	if len(rm.Path) == 0 {
+		return sdp.Media{}, errors.New("chat stream: the offer has no a=path")
+	}
+	if !acceptsChat(rm.AcceptTypes) {
+		return sdp.Media{}, fmt.Errorf("chat stream: the offer accepts none of %v (accept-types %v)", chatAcceptTypes, rm.AcceptTypes)
+	}
+	setup, active := sdp.AnswerSetup(rm.Setup)
+	c.mu.Lock()
+	c.offered, c.active = false, active
+	c.mu.Unlock()
+	return c.media(setup), nil
+}
+
+func acceptsChat(types []string) bool {
+	for _, t := range types {
+		t = strings.ToLower(strings.TrimSpace(t))
+		if t == "*" || t == "message/cpim" || t == "text/plain" || t == "text/*" || t == "message/*" {
+			return true
+		}
+	}
+	return false
+}
+
+// Apply starts the stream once the offer/answer is done: local is our
+// m=message section, remote the peer's. The connection is set up in the
+// background (within MSRPConfig.StartTimeout); MSRPChatDidStart or
+// MSRPChatDidFail tells the outcome.
+func (c *MSRPChat) Apply(local, remote sdp.Media) error {
+	rm, err := sdp.ParseMSRP(remote)
+	if err != nil {
+		return err
+	}
+	if len(rm.Path) == 0 {
+		return errors.New("chat stream: the remote has no a=path")
+	}
+	var path []msrp.URI
+	for _, p := range rm.Path {
+		u, err := msrp.ParseURI(p)
+		if err != nil {
+			return fmt.Errorf("chat stream: remote path: %w", err)
+		}
+		path = append(path, u)
+	}
+	c.mu.Lock()
+	if c.started || c.ended {
+		c.mu.Unlock()
+		return errors.New("chat stream: already started")
+	}
+	c.started = true
+	if c.offered {
+		// The answerer chose: "active" means it connects to us; anything
+		// else ("passive", or none: RFC 4145 section 4) means we connect.
+		c.active = !strings.EqualFold(rm.Setup, sdp.SetupActive)
+	}
+	active := c.active
+	timeout := c.cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	c.cancel = cancel
+	c.mu.Unlock()
+	c.wg.Add(2)
+	go c.events()
+	go func() {
+		defer c.wg.Done()
+		defer cancel()
+		var err error
+		if active {
+			err = c.ms.Connect(ctx, path)
+		} else {
+			err = c.ms.Accept(ctx, path)
+		}
+		if err != nil {
+			c.mgr.log.Debug("chat stream did not connect", "active", active, "error", err)
+			c.mu.Lock()
+			ended := c.ended
+			c.mu.Unlock()
+			if !ended {
+				c.mgr.center.Post(ChatDidFail, c, ChatFailData{Timestamp: now(), Reason: err.Error()})
+			}
+			c.ms.Close() // the queued messages are reported not delivered
+		}
+	}()
+	return nil
+}
+
+// events turns the MSRP session's events into notifications.
+func (c *MSRPChat) events() {
+	defer c.wg.Done()
+	defer close(c.done)
+	for ev := range c.ms.Events() {
+		switch ev := ev.(type) {
+		case msrp.Connected:
+			c.mu.Lock()
+			c.connected = true
+			c.mu.Unlock()
+			c.mgr.center.Post(ChatDidStart, c, TimestampData{Timestamp: now()})
+		case msrp.Received:
+			c.received(ev)
+		case msrp.Delivered:
+			c.post(ChatDidDeliverMessage, DidDeliverMessage, ChatDeliveryData{Timestamp: now(), MessageID: ev.MessageID,
+				Code: 200, Reason: "OK"})
+		case msrp.NotDelivered:
+			c.post(ChatDidNotDeliverMessage, DidNotDeliverMessage, ChatDeliveryData{Timestamp: now(),
+				MessageID: ev.MessageID, Code: ev.Code, Reason: ev.Reason})
+		case msrp.Closed:
+			if ev.Err != nil {
+				c.mgr.log.Debug("chat stream closed", "error", ev.Err)
+			}
+		}
+	}
+}
+
+// post posts name with c as sender and, when c belongs to a session,
+// sessionName with the session as sender.
+func (c *MSRPChat) post(name, sessionName string, data any) {
+	c.mgr.center.Post(name, c, data)
+	c.mu.Lock()
+	s := c.sess
+	c.mu.Unlock()
+	if s != nil && sessionName != "" {
+		c.mgr.center.Post(sessionName, s, data)
+	}
+}
+
+// received reports an incoming message: CPIM-wrapped, plain, or an
+// is-composing indication (bare or wrapped).
+func (c *MSRPChat) received(ev msrp.Received) {
+	d := ChatMessageData{Timestamp: now(), Content: ev.Body, ContentType: ev.ContentType, MessageID: ev.MessageID}
+	if strings.EqualFold(mediaType(ev.ContentType), "message/cpim") {
+		m, err := cpim.Parse(ev.Body)
+		if err != nil {
+			c.mgr.log.Debug("chat: malformed CPIM message dropped", "message_id", ev.MessageID, "error", err)
+			return
+		}
+		d.CPIM, d.Content, d.ContentType = m, m.Body, m.ContentType
+	}
+	if strings.EqualFold(mediaType(d.ContentType), payloads.IsComposingContentType) {
+		ic, err := payloads.ParseIsComposing(d.Content)
+		if err != nil {
+			c.mgr.log.Debug("chat: malformed is-composing dropped", "error", err)
+			return
+		}
+		c.mgr.center.Post(ChatGotComposingIndication, c, ChatComposingData{Timestamp: now(), IsComposing: ic})
+		return
+	}
+	c.post(ChatGotMessage, GotMessage, d)
+}
+
+func mediaType(ct string) string {
+	t, _, _ := strings.Cut(ct, ";")
+	return strings.TrimSpace(t)
+}
+
+// SendMessage sends content of contentType wrapped in CPIM (From our
+// URI, To toURI or, when nil, the remote party, DateTime dt or, when
+// zero, now) and returns its message id; MSRPChatDidDeliverMessage or
+// MSRPChatDidNotDeliverMessage with that id follows. Before the stream is
+// connected the message is queued.
+func (c *MSRPChat) SendMessage(content []byte, contentType string, toURI *core.SIPURI, dt time.Time) (string, error) {
+	if contentType == "" {
+		return "", errors.New("send message: no content type")
+	}
+	c.mu.Lock()
+	ended := c.ended
+	from, to := c.localURI, c.remoteURI
+	c.mu.Unlock()
+	if ended {
+		return "", errors.New("send message: the chat stream has ended")
+	}
+	if toURI != nil {
+		to = *toURI
+	}
+	if dt.IsZero() {
+		dt = time.Now()
+	}
+	m := &cpim.Message{From: cpim.Address{URI: from.String()}, DateTime: dt, ContentType: contentType, Body: content}
+	if to.Host != "" {
+		m.To = []cpim.Address{{URI: to.String()}}
+	}
+	body, err := m.Marshal()
+	if err != nil {
+		return "", fmt.Errorf("send message: %w", err)
+	}
+	id := msrp.NewMessageID()
+	if _, err := c.ms.Send(msrp.OutgoingMessage{ContentType: "message/cpim", Body: body, SuccessReport: true,
+		MessageID: id}); err != nil {
+		return "", fmt.Errorf("send message: %w", err)
+	}
+	return id, nil
+}
+
+// SendComposingIndication tells the peer whether we are typing (RFC 3994):
+// state payloads.ComposingActive with a refresh (0: 120 s), or
+// payloads.ComposingIdle. It is sent without delivery notifications.
+func (c *MSRPChat) SendComposingIndication(state string, refresh time.Duration) error {
+	ic := payloads.IsComposing{State: state, ContentType: "text"}
+	if state == payloads.ComposingActive {
+		if refresh <= 0 {
+			refresh = 120 * time.Second
+		}
+		ic.Refresh = refresh
+	} else {
+		ic.LastActive = time.Now()
+	}
+	b, err := payloads.MarshalIsComposing(ic)
+	if err != nil {
+		return err
+	}
+	_, err = c.ms.Send(msrp.OutgoingMessage{ContentType: payloads.IsComposingContentType, Body: b, FailureReport: "no"})
+	return err
+}
+
+// Connected reports whether the stream's MSRP connection is up.
+func (c *MSRPChat) Connected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connected
+}
+
+// End ends the stream: messages not delivered yet are reported
+// (MSRPChatDidNotDeliverMessage), then MSRPChatWillEnd and MSRPChatDidEnd
+// are posted. It is idempotent.
+func (c *MSRPChat) End() {
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	started := c.started
+	if c.cancel != nil {
+		c.cancel()
+	}
+	c.mu.Unlock()
+	c.mgr.center.Post(ChatWillEnd, c, TimestampData{Timestamp: now()})
+	c.ms.Close()
+	if started {
+		c.wg.Wait()
+	} else {
+		// Never applied: drain what Close reported (queued messages).
+		for ev := range c.ms.Events() {
+			if nd, ok := ev.(msrp.NotDelivered); ok {
+				c.post(ChatDidNotDeliverMessage, DidNotDeliverMessage, ChatDeliveryData{Timestamp: now(),
+					MessageID: nd.MessageID, Code: nd.Code, Reason: nd.Reason})
+			}
+		}
+	}
+	c.mgr.chatMu.Lock()
+	delete(c.mgr.chats, c)
+	c.mgr.chatMu.Unlock()
+	c.mgr.center.Post(ChatDidEnd, c, TimestampData{Timestamp: now()})
+}

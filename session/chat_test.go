@@ -1,0 +1,189 @@
+package session_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipsimple-go/sipsimple/core"
+	"github.com/sipsimple-go/sipsimple/notification"
+	"github.com/sipsimple-go/sipsimple/payloads"
+	"github.com/sipsimple-go/sipsimple/sdp"
+	"github.com/sipsimple-go/sipsimple/session"
+)
+
+// chatPair negotiates a chat stream between alice (offerer) and bob
+// (answerer) over loopback, as the SDP of a session would, and waits for
+// both to start.
+func chatPair(t testing.TB, alice, bob *party) (a, b *session.MSRPChat) {
+	t.Helper()
+	a, err := alice.app.Sessions().NewChat("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.End)
+	b, err = bob.app.Sessions().NewChat("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.End)
+	a.SetParties(alice.local.URI(), bob.local.URI())
+	b.SetParties(bob.local.URI(), alice.local.URI())
+	offer := a.Offer()
+	if offer.Type != "message" || offer.Proto != sdp.ProtoMSRP {
+		t.Fatalf("offer %+v", offer)
+	}
+	answer, err := b.Answer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := answer.Attribute("setup"); v != sdp.SetupActive {
+		t.Fatalf("answer to actpass has setup %q, want active", v)
+	}
+	if err := b.Apply(answer, offer); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Apply(offer, answer); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.ChatDidInitialize, a)
+	alice.rec.wait(t, session.ChatDidStart, a)
+	bob.rec.wait(t, session.ChatDidStart, b)
+	return a, b
+}
+
+// Messages both ways with CPIM, delivery from success reports, and
+// is-composing; a message sent before the stream connected is queued and
+// delivered.
+func TestChatBetweenApplications(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	a, b := chatPair(t, alice, bob)
+
+	id, err := a.SendMessage([]byte("hello bob"), "text/plain", nil, time.Time{})
+	if err != nil || id == "" {
+		t.Fatalf("SendMessage: %q %v", id, err)
+	}
+	n := bob.rec.wait(t, session.ChatGotMessage, b)
+	d, _ := notification.Data[session.ChatMessageData](n)
+	if string(d.Content) != "hello bob" || d.ContentType != "text/plain" || d.CPIM == nil ||
+		d.CPIM.From.URI != alice.local.URI().String() || len(d.CPIM.To) != 1 || d.CPIM.To[0].URI != bob.local.URI().String() ||
+		d.CPIM.DateTime.IsZero() {
+		t.Fatalf("bob got %+v (CPIM %+v)", d, d.CPIM)
+	}
+	n = alice.rec.wait(t, session.ChatDidDeliverMessage, a)
+	if dd, _ := notification.Data[session.ChatDeliveryData](n); dd.MessageID != id || dd.Code != 200 {
+		t.Fatalf("delivery %+v, want %s 200", dd, id)
+	}
+
+	to := core.SIPURI{User: "someone", Host: "example.test"}
+	dt := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	if _, err := b.SendMessage([]byte("<b>hi</b>"), "text/html", &to, dt); err != nil {
+		t.Fatal(err)
+	}
+	n = alice.rec.wait(t, session.ChatGotMessage, a)
+	d, _ = notification.Data[session.ChatMessageData](n)
+	if string(d.Content) != "<b>hi</b>" || d.ContentType != "text/html" || d.CPIM.To[0].URI != to.String() ||
+		!d.CPIM.DateTime.Equal(dt) {
+		t.Fatalf("alice got %+v (CPIM %+v)", d, d.CPIM)
+	}
+	bob.rec.wait(t, session.ChatDidDeliverMessage, b)
+
+	if err := a.SendComposingIndication(payloads.ComposingActive, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	n = bob.rec.wait(t, session.ChatGotComposingIndication, b)
+	if c, _ := notification.Data[session.ChatComposingData](n); c.State != payloads.ComposingActive || c.Refresh != 30*time.Second {
+		t.Fatalf("composing %+v", c)
+	}
+
+	a.End()
+	alice.rec.wait(t, session.ChatWillEnd, a)
+	alice.rec.wait(t, session.ChatDidEnd, a)
+	if _, err := a.SendMessage([]byte("late"), "text/plain", nil, time.Time{}); err == nil {
+		t.Error("SendMessage after End succeeded")
+	}
+}
+
+// Every message SendMessage accepted is reported: queued on a stream that
+// never connected, they are reported not delivered when it ends.
+func TestChatUndeliveredReported(t *testing.T) {
+	alice := startParty(t, nil)
+	c, err := alice.app.Sessions().NewChat("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 3 {
+		id, err := c.SendMessage([]byte("m"+strings.Repeat("x", i)), "text/plain", nil, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	c.End()
+	alice.rec.waitCount(t, session.ChatDidNotDeliverMessage, c, len(ids))
+	alice.rec.wait(t, session.ChatDidEnd, c)
+	got := map[string]bool{}
+	alice.rec.mu.Lock()
+	defer alice.rec.mu.Unlock()
+	for _, n := range alice.rec.all {
+		if n.Name == session.ChatDidNotDeliverMessage && n.Sender == c {
+			d, _ := notification.Data[session.ChatDeliveryData](n)
+			got[d.MessageID] = true
+		}
+	}
+	for _, id := range ids {
+		if !got[id] {
+			t.Errorf("message %s not reported", id)
+		}
+	}
+}
+
+// An offer that is not a chat we can take is refused.
+func TestChatAnswerRefusesBadOffers(t *testing.T) {
+	alice := startParty(t, nil)
+	c, err := alice.app.Sessions().NewChat("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.End()
+	for _, m := range []sdp.Media{
+		{Type: "audio", Port: 4000, Proto: "RTP/AVP", Formats: []string{"0"}},
+		sdp.MSRPMedia{AcceptTypes: []string{"text/plain"}}.Media(2855, "127.0.0.1", sdp.SendRecv), // no path
+		sdp.MSRPMedia{Path: []string{"msrp://127.0.0.1:2855/abc;tcp"}, AcceptTypes: []string{"image/png"}}.Media(2855, "127.0.0.1", sdp.SendRecv),
+	} {
+		if _, err := c.Answer(m); err == nil {
+			t.Errorf("answer to %+v succeeded", m)
+		}
+	}
+}
+
+// BenchmarkChatMessages measures chat messages per second between two
+// Applications over loopback: SendMessage (CPIM wrapping, MSRP with a
+// success report) until MSRPChatDidDeliverMessage, up to 256 in flight.
+func BenchmarkChatMessages(b *testing.B) {
+	alice, bob := startParty(b, nil), startParty(b, nil)
+	a, _ := chatPair(b, alice, bob)
+	window := make(chan struct{}, 256)
+	done := make(chan struct{})
+	delivered := 0
+	stop := alice.app.Notifications().Observe(session.ChatDidDeliverMessage, a, func(notification.Notification) {
+		<-window
+		delivered++
+		if delivered == b.N {
+			close(done)
+		}
+	})
+	defer stop()
+	body := []byte("Hey Bob, are you there?")
+	b.ResetTimer()
+	for range b.N {
+		window <- struct{}{}
+		if _, err := a.SendMessage(body, "text/plain", nil, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	<-done
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}

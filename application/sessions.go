@@ -58,6 +58,17 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	if c.RecordingsDirectory == "" {
 		c.RecordingsDirectory = configuration.ExpandPath(st.Audio.RecordingsDirectory.Get())
 	}
+	// Seed 001's MSRPConfiguration: where chat streams listen. TLS
+	// (msrp.local_use_tls) needs a certificate and waits for the TLS
+	// settings to be mapped; relays are not used yet.
+	if !c.MSRP.LocalAddress.IsValid() {
+		if ip, ok := st.MSRP.LocalAddress.Get(); ok {
+			c.MSRP.LocalAddress, _ = netip.ParseAddr(ip)
+		}
+	}
+	if c.MSRP.Port == 0 {
+		c.MSRP.Port = st.MSRP.LocalPort.Get()
+	}
 	return c
 }
 

@@ -452,6 +452,13 @@ func (c *MSRPChat) SendComposingIndication(state string, refresh time.Duration) 
 	return err
 }
 
+// Applied reports whether Apply was called (the offer/answer is done).
+func (c *MSRPChat) Applied() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.started
+}
+
 // Connected reports whether the stream's MSRP connection is up.
 func (c *MSRPChat) Connected() bool {
 	c.mu.Lock()

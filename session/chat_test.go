@@ -1,6 +1,9 @@
 package session_test
 
 import (
+	"context"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -186,4 +189,118 @@ func BenchmarkChatMessages(b *testing.B) {
 	<-done
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// A session with audio and chat between two Applications: the chat
+// stream is negotiated with the call, messages go both ways with
+// session-level notifications, a hold (re-INVITE) leaves the chat as it
+// was, and ending the call ends the chat.
+func TestSessionWithChat(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		if err := n.Sender.(*session.Session).Accept(true, true); err != nil {
+			t.Errorf("accept: %v", err)
+		}
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			alice.rec.dump(t, "alice")
+			bob.rec.dump(t, "bob")
+		}
+	})
+	s, err := alice.app.Sessions().NewSession(alice.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SendMessage("too early", "text/plain", nil, time.Time{}); !errors.Is(err, session.ErrNoChat) {
+		t.Errorf("SendMessage without chat: %v", err)
+	}
+	if err := s.Connect(context.Background(), bob.local.URI(), nil, true, true); err != nil {
+		t.Fatal(err)
+	}
+	in := bob.rec.wait(t, session.NewIncoming, nil)
+	bs := in.Sender.(*session.Session)
+	if d, _ := notification.Data[session.StreamsData](in); !slices.Equal(d.Streams, []string{"audio", "chat"}) {
+		t.Errorf("NewIncoming streams %v", d.Streams)
+	}
+	alice.rec.wait(t, session.DidStart, s)
+	bob.rec.wait(t, session.DidStart, bs)
+	if !s.HasChat() || !bs.HasChat() || !s.HasAudio() {
+		t.Fatalf("streams: alice chat %v audio %v, bob chat %v", s.HasChat(), s.HasAudio(), bs.HasChat())
+	}
+	alice.rec.wait(t, session.ChatDidStart, s.Chat())
+	bob.rec.wait(t, session.ChatDidStart, bs.Chat())
+
+	id, err := s.SendMessage("hello", "text/plain", nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := bob.rec.wait(t, session.GotMessage, bs)
+	if d, _ := notification.Data[session.ChatMessageData](n); string(d.Content) != "hello" || d.CPIM == nil ||
+		d.CPIM.From.URI != alice.local.URI().String() {
+		t.Fatalf("bob got %+v", d)
+	}
+	n = alice.rec.wait(t, session.DidDeliverMessage, s)
+	if d, _ := notification.Data[session.ChatDeliveryData](n); d.MessageID != id || d.Code != 200 {
+		t.Fatalf("delivered %+v, want %s", d, id)
+	}
+
+	// Hold: the re-offer keeps the chat line; the chat goes on.
+	if err := s.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.GotHoldRequest, bs)
+	if _, err := bs.SendMessage("still here", "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	n = alice.rec.wait(t, session.GotMessage, s)
+	if d, _ := notification.Data[session.ChatMessageData](n); string(d.Content) != "still here" {
+		t.Fatalf("alice got %+v", d)
+	}
+
+	if err := s.End(false); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.ChatDidEnd, s.Chat())
+	bob.rec.wait(t, session.DidEnd, bs)
+	bob.rec.wait(t, session.ChatDidEnd, bs.Chat())
+	if _, err := s.SendMessage("gone", "text/plain", nil, time.Time{}); err == nil {
+		t.Error("SendMessage after the end succeeded")
+	}
+}
+
+// A chat-only session: no audio stream at all.
+func TestChatOnlySession(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		if err := n.Sender.(*session.Session).Accept(false, true); err != nil {
+			t.Errorf("accept: %v", err)
+		}
+	})
+	s, err := alice.app.Sessions().NewSession(alice.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connect(context.Background(), bob.local.URI(), nil, false, true); err != nil {
+		t.Fatal(err)
+	}
+	in := bob.rec.wait(t, session.NewIncoming, nil)
+	bs := in.Sender.(*session.Session)
+	if d, _ := notification.Data[session.StreamsData](in); !slices.Equal(d.Streams, []string{"chat"}) {
+		t.Errorf("NewIncoming streams %v", d.Streams)
+	}
+	alice.rec.wait(t, session.DidStart, s)
+	if s.HasAudio() || !s.HasChat() {
+		t.Errorf("alice: audio %v chat %v", s.HasAudio(), s.HasChat())
+	}
+	if _, err := bs.SendMessage("hi alice", "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.GotMessage, s)
+	bob.rec.wait(t, session.DidDeliverMessage, bs)
+	if err := bs.End(false); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.DidEnd, s)
+	alice.rec.wait(t, session.ChatDidEnd, s.Chat())
 }

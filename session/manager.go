@@ -265,38 +265,57 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s := &Session{mgr: m, account: a, state: StateNull, direction: "incoming", sipHost: contact.Host}
-	as, err := m.newAudioStream(s, contact.Host)
-	if err != nil {
-		m.log.Warn("incoming call refused: no audio stream", "error", err)
-		respond(500, "Server Internal Error")
-		return
-	}
 	var streams []string
-	if lateOffer {
-		streams = []string{"audio"}
-	}
+	offersAudio, offersChat := lateOffer, false
 	for _, md := range mediaOf(offer) {
-		if md.Type == "audio" && md.IsRTP() && !md.Rejected() && len(streams) == 0 {
-			if _, err := as.Answer(md, sdp.SendRecv); err == nil {
-				streams = append(streams, "audio")
+		offersAudio = offersAudio || md.Type == "audio" && md.IsRTP() && !md.Rejected()
+		offersChat = offersChat || isChatMedia(md) && !md.Rejected() && chatOfferUsable(md)
+	}
+	var as *AudioStream
+	if offersAudio {
+		var err error
+		if as, err = m.newAudioStream(s, contact.Host); err != nil {
+			m.log.Warn("incoming call refused: no audio stream", "error", err)
+			respond(500, "Server Internal Error")
+			return
+		}
+		if lateOffer {
+			streams = append(streams, "audio")
+		}
+		for _, md := range mediaOf(offer) {
+			if md.Type == "audio" && md.IsRTP() && !md.Rejected() && len(streams) == 0 {
+				if _, err := as.Answer(md, sdp.SendRecv); err == nil {
+					streams = append(streams, "audio")
+				}
 			}
 		}
+		if len(streams) == 0 {
+			as.Close()
+			as = nil
+		}
+	}
+	if offersChat {
+		streams = append(streams, "chat")
 	}
 	if len(streams) == 0 {
-		as.Close()
 		respond(488, "Not Acceptable Here")
 		return
 	}
 	creds := a.Credentials()
+	closeAudio := func() {
+		if as != nil {
+			as.Close()
+		}
+	}
 	inv, err := m.engine.NewIncomingInvitation(req, tx, core.InvitationConfig{Contact: contact, Credentials: &creds})
 	if err != nil {
-		as.Close()
+		closeAudio()
 		return
 	}
 	if !m.center.HasObservers(NewIncoming, s) {
 		// Nobody handles calls: PJSUA's default rejects them. The
 		// session was never announced, so it posts nothing.
-		as.Close()
+		closeAudio()
 		inv.SendResponse(480, "Temporarily Unavailable", "", nil)
 		return
 	}
@@ -306,7 +325,13 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.audio = as
 	s.lastRemote = offer // nil for a late offer
 	s.lateOffer = lateOffer
-	s.local = sdp.NewLocal("-", as.LocalAddress())
+	localAddr := ""
+	if as != nil {
+		localAddr = as.LocalAddress()
+	} else {
+		localAddr = strings.Trim(contact.Host, "[]") // chat only: the o= line's address
+	}
+	s.local = sdp.NewLocal("-", localAddr)
 	s.localURI, s.remoteURI = a.URI(), remote
 	m.follow(inv, s)
 	s.mu.Unlock()
@@ -327,4 +352,11 @@ func mediaOf(d *sdp.Description) []sdp.Media {
 		return nil
 	}
 	return d.Media
+}
+
+// chatOfferUsable reports whether an offered MSRP stream is a chat we can
+// take (a path and a type we accept).
+func chatOfferUsable(m sdp.Media) bool {
+	x, err := sdp.ParseMSRP(m)
+	return err == nil && len(x.Path) > 0 && acceptsChat(x.AcceptTypes)
 }

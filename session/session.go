@@ -18,8 +18,9 @@ import (
 // not allow them; the message names the state.
 var ErrState = errors.New("wrong session state")
 
-// ErrNoChat is returned by the chat methods until chat streams exist.
-var ErrNoChat = errors.New("no chat stream: chat sessions are not implemented yet")
+// ErrNoChat is returned by the chat methods of a session without a chat
+// stream.
+var ErrNoChat = errors.New("the session has no chat stream")
 
 // mediaStream is what a Session needs from a stream.
 type mediaStream interface {
@@ -61,6 +62,7 @@ type Session struct {
 	ending            bool
 	failed            bool
 	lateOffer         bool             // the INVITE had no SDP: our 200 offers, the ACK answers
+	chat              *MSRPChat        // the chat stream, nil when none
 	pendingRemote     *sdp.Description // a remote proposal awaiting AcceptProposal
 	proposing         string           // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
 	proposalStream    *AudioStream
@@ -160,8 +162,20 @@ func (s *Session) HasAudio() bool {
 	return s.audio != nil && s.audio.Started()
 }
 
-// HasChat reports whether the session has a chat stream (never, yet).
-func (s *Session) HasChat() bool { return false }
+// HasChat reports whether the session has a chat stream.
+func (s *Session) HasChat() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.chat != nil
+}
+
+// Chat returns the session's chat stream (seed 000's chat_transport), nil
+// when it has none.
+func (s *Session) Chat() *MSRPChat {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.chat
+}
 
 func (s *Session) setStateLocked(st State) {
 	if st == s.state {
@@ -191,11 +205,8 @@ func streamNames(audio, chat bool) []string {
 // order; nil means the account's routes to callee). It posts
 // SIPSessionNewOutgoing and moves to CALLING.
 func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core.Route, audio, chat bool) error {
-	if chat {
-		return ErrNoChat
-	}
-	if !audio {
-		return errors.New("connect: no stream requested (audio is the only kind available)")
+	if !audio && !chat {
+		return errors.New("connect: no stream requested (audio, chat or both)")
 	}
 	s.mu.Lock()
 	if s.state != StateNull {
@@ -235,14 +246,34 @@ func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core
 		return fail(err)
 	}
 	s.sipHost = contact.Host
-	as, err := s.mgr.newAudioStream(s, contact.Host)
-	if err != nil {
-		return fail(fmt.Errorf("connect: audio stream: %w", err))
+	var media []sdp.Media
+	var as *AudioStream
+	var cs *MSRPChat
+	address := ""
+	if audio {
+		if as, err = s.mgr.newAudioStream(s, contact.Host); err != nil {
+			return fail(fmt.Errorf("connect: audio stream: %w", err))
+		}
+		m, err := as.Offer(sdp.SendRecv)
+		if err != nil {
+			as.Close()
+			return fail(err)
+		}
+		media = append(media, m)
+		address = as.LocalAddress()
 	}
-	m, err := as.Offer(sdp.SendRecv)
-	if err != nil {
-		as.Close()
-		return fail(err)
+	if chat {
+		if cs, err = s.mgr.NewChat(contact.Host); err != nil {
+			if as != nil {
+				as.Close()
+			}
+			return fail(fmt.Errorf("connect: chat stream: %w", err))
+		}
+		m := cs.Offer()
+		media = append(media, m)
+		if address == "" {
+			address = m.Address
+		}
 	}
 	s.mu.Lock()
 	s.direction = "outgoing"
@@ -251,8 +282,11 @@ func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core
 	r := routes[0]
 	s.route = &r
 	s.localURI, s.remoteURI = s.account.URI(), callee
-	s.local = sdp.NewLocal("-", as.LocalAddress())
-	offer := s.local.Next(&sdp.Description{Address: as.LocalAddress(), Media: []sdp.Media{m}})
+	if cs != nil {
+		s.attachChatLocked(cs)
+	}
+	s.local = sdp.NewLocal("-", address)
+	offer := s.local.Next(&sdp.Description{Address: address, Media: media})
 	s.lastLocal = offer
 	s.mgr.follow(inv, s)
 	s.state = StateNull
@@ -277,9 +311,6 @@ func origLocalOrRemote(local bool) string {
 // Accept accepts an incoming session (INCOMING -> ACCEPTING), with audio
 // if it was offered.
 func (s *Session) Accept(audio, chat bool) error {
-	if chat {
-		return ErrNoChat
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != StateIncoming {
@@ -290,7 +321,8 @@ func (s *Session) Accept(audio, chat bool) error {
 	}
 	remote := s.lastRemote
 	var answer []sdp.Media
-	gotAudio := false
+	gotAudio, gotChat := false, false
+	var cs *MSRPChat
 	for _, m := range remote.Media {
 		if m.Type == "audio" && m.IsRTP() && !m.Rejected() && audio && !gotAudio && s.audio != nil {
 			local, err := s.audio.Answer(m, sdp.SendRecv)
@@ -300,12 +332,47 @@ func (s *Session) Accept(audio, chat bool) error {
 				continue
 			}
 		}
+		if chat && !gotChat && isChatMedia(m) {
+			if cs == nil {
+				var err error
+				if cs, err = s.mgr.NewChat(s.sipHost); err != nil {
+					return fmt.Errorf("accept: chat stream: %w", err)
+				}
+			}
+			if local, err := cs.Answer(m); err == nil {
+				answer = append(answer, local)
+				gotChat = true
+				continue
+			}
+		}
 		answer = append(answer, sdp.RejectMedia(m))
 	}
-	if !gotAudio {
-		return errors.New("accept: no acceptable audio stream in the offer")
+	if cs != nil && !gotChat {
+		cs.End()
+		cs = nil
 	}
-	desc := s.local.Next(&sdp.Description{Address: s.audio.LocalAddress(), Media: answer})
+	if !gotAudio && !gotChat {
+		return errors.New("accept: no acceptable stream in the offer (audio, chat) among those accepted")
+	}
+	if !gotAudio && s.audio != nil {
+		s.audio.Close()
+		s.audio = nil
+	}
+	if cs != nil {
+		s.attachChatLocked(cs)
+	}
+	address := ""
+	if s.audio != nil {
+		address = s.audio.LocalAddress()
+	} else {
+		for _, m := range answer {
+			if !m.Rejected() {
+				address = m.Address
+				break
+			}
+		}
+	}
+	desc := s.local.Next(&sdp.Description{Address: address, Media: answer})
 	s.lastLocal = desc
 	s.setStateLocked(StateAccepting)
 	// Start the media before the 200 goes: the caller may send at once
@@ -530,11 +597,22 @@ func validDigit(d rune) bool {
 	return d >= '0' && d <= '9' || d == '*' || d == '#' || d >= 'A' && d <= 'D'
 }
 
-// SendMessage would send a chat message (content of contentType, in a
-// CPIM wrapper To toURI, nil meaning the remote party, dated dt, zero
-// meaning now) and return its message id; chat streams do not exist yet.
+// SendMessage sends a chat message on the session's chat stream: content
+// of contentType in a CPIM wrapper To toURI (nil: the remote party),
+// dated dt (zero: now). It returns the message id that
+// SIPSessionDidDeliverMessage or SIPSessionDidNotDeliverMessage reports.
+// Messages sent before the stream is connected are queued.
 func (s *Session) SendMessage(content, contentType string, toURI *core.SIPURI, dt time.Time) (string, error) {
-	return "", ErrNoChat
+	s.mu.Lock()
+	c, st := s.chat, s.state
+	s.mu.Unlock()
+	if c == nil {
+		return "", ErrNoChat
+	}
+	if st == StateTerminating || st == StateTerminated {
+		return "", fmt.Errorf("%w: send message needs a live session, it is %s", ErrState, st)
+	}
+	return c.SendMessage([]byte(content), contentType, toURI, dt)
 }
 
 // AddChat would propose a chat stream; chat streams do not exist yet.
@@ -619,6 +697,17 @@ func (s *Session) applyLocked() {
 			break
 		}
 		l := s.lastLocal.Media[i]
+		if isChatMedia(m) && isChatMedia(l) && s.chat != nil && !l.Rejected() && !m.Rejected() {
+			if !s.chat.Applied() {
+				if m.Address == "" {
+					m.Address = s.lastRemote.Address
+				}
+				if err := s.chat.Apply(l, m); err != nil {
+					s.mgr.log.Debug("chat stream failed to start", "error", err)
+				}
+			}
+			continue
+		}
 		if m.Type != "audio" || s.audio == nil || l.Rejected() || m.Rejected() {
 			continue
 		}
@@ -721,6 +810,10 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 				continue
 			}
 			media = append(media, lm)
+		case isChatMedia(m) && s.chat != nil && !m.Rejected() && i < len(s.lastLocal.Media) &&
+			isChatMedia(s.lastLocal.Media[i]) && !s.lastLocal.Media[i].Rejected():
+			// The chat stream goes on as it was (MSRP has no hold).
+			media = append(media, s.lastLocal.Media[i])
 		default:
 			if i < len(s.lastLocal.Media) && !s.lastLocal.Media[i].Rejected() && m.Rejected() {
 				removed = true
@@ -814,6 +907,9 @@ func (s *Session) terminate(originator string, code int, reason string, failed b
 	}
 	if s.audio != nil {
 		s.audio.Close()
+	}
+	if s.chat != nil {
+		s.chat.End() // undelivered messages are reported first
 	}
 	if s.proposalStream != nil {
 		s.proposalStream.Close()
@@ -1103,4 +1199,20 @@ func (s *Session) AudioRecordingFileName() string {
 		return a.RecordingFileName()
 	}
 	return ""
+}
+
+// attachChatLocked makes c the session's chat stream: its messages are
+// also reported with the session as sender, its CPIM parties are the
+// session's.
+func (s *Session) attachChatLocked(c *MSRPChat) {
+	s.chat = c
+	c.mu.Lock()
+	c.sess = s
+	c.localURI, c.remoteURI = s.localURI, s.remoteURI
+	c.mu.Unlock()
+}
+
+// isChatMedia reports whether m is an MSRP (message) stream.
+func isChatMedia(m sdp.Media) bool {
+	return m.Type == "message" && sdp.IsMSRP(m.Proto)
 }

@@ -21,12 +21,7 @@ func TestCallBetweenApplications(t *testing.T) {
 	alice, bob := startParty(t, nil), startParty(t, nil)
 	bob.autoAnswer(t)
 	ctx := context.Background()
-	t.Cleanup(func() {
-		if t.Failed() {
-			alice.rec.dump(t, "alice")
-			bob.rec.dump(t, "bob")
-		}
-	})
+	dumpOnFailure(t, alice, bob)
 
 	s, err := alice.app.Sessions().NewSession(alice.local)
 	if err != nil {

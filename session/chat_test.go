@@ -202,12 +202,7 @@ func TestSessionWithChat(t *testing.T) {
 			t.Errorf("accept: %v", err)
 		}
 	})
-	t.Cleanup(func() {
-		if t.Failed() {
-			alice.rec.dump(t, "alice")
-			bob.rec.dump(t, "bob")
-		}
-	})
+	dumpOnFailure(t, alice, bob)
 	s, err := alice.app.Sessions().NewSession(alice.local)
 	if err != nil {
 		t.Fatal(err)

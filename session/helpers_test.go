@@ -169,6 +169,16 @@ func startLocal(t testing.TB, app *application.Application, media *session.Media
 }
 
 // answerIncoming accepts every incoming session of p with audio.
+// dumpOnFailure logs what alice and bob posted when the test fails.
+func dumpOnFailure(t testing.TB, alice, bob *party) {
+	t.Cleanup(func() {
+		if t.Failed() {
+			alice.rec.dump(t, "alice")
+			bob.rec.dump(t, "bob")
+		}
+	})
+}
+
 func (p *party) autoAnswer(t testing.TB) {
 	p.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
 		s := n.Sender.(*session.Session)

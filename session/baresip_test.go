@@ -275,14 +275,6 @@ func checkAudioReceived(t *testing.T, s *session.Session, codec string, rate int
 }
 
 // dumpOnFailure logs our notifications if the test failed.
-func dumpOnFailure(t *testing.T, p *party) {
-	t.Cleanup(func() {
-		if t.Failed() {
-			p.rec.dump(t, "sipsimple")
-		}
-	})
-}
-
 // TestBaresipOutgoingCall: we call baresip, which answers by itself; audio
 // flows both ways (checked on both sides), DTMF both ways, hold and unhold
 // initiated by each side and by both at once, and we hang up.

@@ -169,12 +169,18 @@ func startLocal(t testing.TB, app *application.Application, media *session.Media
 }
 
 // answerIncoming accepts every incoming session of p with audio.
-// dumpOnFailure logs what alice and bob posted when the test fails.
-func dumpOnFailure(t testing.TB, alice, bob *party) {
+// dumpOnFailure logs what the parties posted when the test fails: one
+// party is "sipsimple" (against another program), two are alice and bob.
+func dumpOnFailure(t testing.TB, parties ...*party) {
+	names := []string{"alice", "bob"}
+	if len(parties) == 1 {
+		names = []string{"sipsimple"}
+	}
 	t.Cleanup(func() {
 		if t.Failed() {
-			alice.rec.dump(t, "alice")
-			bob.rec.dump(t, "bob")
+			for i, p := range parties {
+				p.rec.dump(t, names[min(i, len(names)-1)])
+			}
 		}
 	})
 }

@@ -299,3 +299,170 @@ func TestChatOnlySession(t *testing.T) {
 	alice.rec.wait(t, session.DidEnd, s)
 	alice.rec.wait(t, session.ChatDidEnd, s.Chat())
 }
+
+// Chat added to an audio call and removed again (re-INVITEs): the
+// proposal states and notifications on both sides, messages while the
+// chat is there, and a refused proposal leaving the call as it was.
+func TestAddAndRemoveChat(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	bob.autoAnswer(t)
+	dumpOnFailure(t, alice, bob)
+	answerProposals(t, bob, "chat", false, true) // the first is refused, the second accepted
+	s, err := alice.app.Sessions().NewSession(alice.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connect(context.Background(), bob.local.URI(), nil, true, false); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.DidStart, s)
+	in := bob.rec.wait(t, session.NewIncoming, nil)
+	bs := in.Sender.(*session.Session)
+	bob.rec.wait(t, session.DidStart, bs)
+	if err := s.RemoveChat(); !errors.Is(err, session.ErrNoChat) {
+		t.Errorf("RemoveChat without chat: %v", err)
+	}
+
+	// Refused: the call goes on without chat.
+	if err := s.AddChat(); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.RejectedStreamProposal, s)
+	if s.HasChat() || s.State() != session.StateEstablished || !s.HasAudio() {
+		t.Fatalf("after a refused chat: chat %v state %s audio %v", s.HasChat(), s.State(), s.HasAudio())
+	}
+
+	// Accepted.
+	if err := s.AddChat(); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.AcceptedStreamProposal, s)
+	bob.rec.wait(t, session.AcceptedStreamProposal, bs)
+	if !s.HasChat() || !bs.HasChat() {
+		t.Fatalf("chat: alice %v bob %v", s.HasChat(), bs.HasChat())
+	}
+	alice.rec.wait(t, session.ChatDidStart, s.Chat())
+	if _, err := bs.SendMessage("added", "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	n := alice.rec.wait(t, session.GotMessage, s)
+	if d, _ := notification.Data[session.ChatMessageData](n); string(d.Content) != "added" {
+		t.Fatalf("alice got %+v", d)
+	}
+
+	// Removed by alice: bob's chat ends too, the audio goes on.
+	chatA, chatB := s.Chat(), bs.Chat()
+	if err := s.RemoveChat(); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.ChatDidEnd, chatA)
+	bob.rec.wait(t, session.ChatDidEnd, chatB)
+	n = bob.rec.wait(t, session.GotStreamUpdate, bs)
+	if d, _ := notification.Data[session.StreamsData](n); !slices.Equal(d.Streams, []string{"audio"}) {
+		t.Errorf("bob's streams after the removal: %v", d.Streams)
+	}
+	if s.HasChat() || bs.HasChat() || !s.HasAudio() {
+		t.Errorf("after removal: alice chat %v audio %v, bob chat %v", s.HasChat(), s.HasAudio(), bs.HasChat())
+	}
+	if err := s.End(false); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.DidEnd, bs)
+}
+
+// Audio added to a chat session and removed again (re-INVITEs): a refused
+// proposal leaves the session as it was; an accepted one starts audio on
+// both sides; the removal stops it and the chat goes on.
+func TestAddAndRemoveAudio(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	dumpOnFailure(t, alice, bob)
+	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		if err := n.Sender.(*session.Session).Accept(false, true); err != nil {
+			t.Errorf("accept: %v", err)
+		}
+	})
+	answerProposals(t, bob, "audio", false, true)
+	s, err := alice.app.Sessions().NewSession(alice.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connect(context.Background(), bob.local.URI(), nil, false, true); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.DidStart, s)
+	bs := bob.rec.wait(t, session.NewIncoming, nil).Sender.(*session.Session)
+	bob.rec.wait(t, session.DidStart, bs)
+	if err := s.RemoveAudio(); err == nil {
+		t.Error("RemoveAudio without audio succeeded")
+	}
+
+	if err := s.AddAudio(); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.RejectedStreamProposal, s)
+	if s.HasAudio() || s.Audio() != nil || s.State() != session.StateEstablished {
+		t.Fatalf("after a refused audio: audio %v state %s", s.HasAudio(), s.State())
+	}
+
+	if err := s.AddAudio(); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.AcceptedStreamProposal, s)
+	bob.rec.wait(t, session.AcceptedStreamProposal, bs)
+	if !s.HasAudio() || !bs.HasAudio() || s.AudioCodec() == "" {
+		t.Fatalf("audio: alice %v (%q) bob %v", s.HasAudio(), s.AudioCodec(), bs.HasAudio())
+	}
+
+	if err := s.RemoveAudio(); err != nil {
+		t.Fatal(err)
+	}
+	n := bob.rec.wait(t, session.GotStreamUpdate, bs)
+	if d, _ := notification.Data[session.StreamsData](n); !slices.Equal(d.Streams, []string{"chat"}) {
+		t.Errorf("bob's streams after the removal: %v", d.Streams)
+	}
+	if s.HasAudio() || bs.HasAudio() || !s.HasChat() {
+		t.Errorf("after removal: alice audio %v chat %v, bob audio %v", s.HasAudio(), s.HasChat(), bs.HasAudio())
+	}
+	if _, err := s.SendMessage("audio gone, chat here", "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.GotMessage, bs)
+	if err := s.End(false); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.DidEnd, bs)
+}
+
+// answerProposals makes p answer the peer's stream proposals of kind
+// ("audio" or "chat") in turn: accepted when the next decision is true,
+// rejected otherwise.
+func answerProposals(t *testing.T, p *party, kind string, decisions ...bool) {
+	next := make(chan bool, len(decisions))
+	for _, d := range decisions {
+		next <- d
+	}
+	p.app.Notifications().Observe(session.GotStreamProposal, nil, func(n notification.Notification) {
+		d, _ := notification.Data[session.ProposalData](n)
+		if d.Proposer != "remote" {
+			return
+		}
+		s := n.Sender.(*session.Session)
+		if !slices.Equal(d.Streams, []string{kind}) {
+			t.Errorf("proposal of %v, want %s", d.Streams, kind)
+		}
+		var accept bool
+		select {
+		case accept = <-next:
+		default:
+		}
+		if !accept {
+			if err := s.RejectProposal(); err != nil {
+				t.Errorf("reject proposal: %v", err)
+			}
+			return
+		}
+		if err := s.AcceptProposal(kind == "audio", kind == "chat"); err != nil {
+			t.Errorf("accept proposal: %v", err)
+		}
+	})
+}

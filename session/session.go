@@ -63,6 +63,8 @@ type Session struct {
 	failed            bool
 	lateOffer         bool             // the INVITE had no SDP: our 200 offers, the ACK answers
 	chat              *MSRPChat        // the chat stream, nil when none
+	newChat           bool             // an accepted proposal's chat stream awaits its answer
+	proposalPrevLocal *sdp.Description // our SDP before a proposal of ours, restored if it is refused
 	pendingRemote     *sdp.Description // a remote proposal awaiting AcceptProposal
 	proposing         string           // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
 	proposalStream    *AudioStream
@@ -546,7 +548,7 @@ func (s *Session) armProposalTimerLocked(reason string) {
 	s.proposalGen++
 	gen := s.proposalGen
 	d := s.mgr.cfg.ReinviteTimeout
-	if reason == "add_audio" {
+	if reason == "add_audio" || reason == "add_chat" {
 		d = s.mgr.cfg.InviteTimeout
 	}
 	if s.proposalTimer != nil {
@@ -615,11 +617,117 @@ func (s *Session) SendMessage(content, contentType string, toURI *core.SIPURI, d
 	return c.SendMessage([]byte(content), contentType, toURI, dt)
 }
 
-// AddChat would propose a chat stream; chat streams do not exist yet.
-func (s *Session) AddChat() error { return ErrNoChat }
+// AddChat proposes a chat stream to a session that has none
+// (ESTABLISHED -> PROPOSING; SIPSessionGotStreamProposal from us, then
+// Accepted- or RejectedStreamProposal). It waits the INVITE timeout for
+// the answer, as adding audio does.
+func (s *Session) AddChat() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateEstablished {
+		return fmt.Errorf("%w: add chat needs ESTABLISHED, it is %s", ErrState, s.state)
+	}
+	if s.chat != nil {
+		return errors.New("add chat: the session already has a chat stream")
+	}
+	cs, err := s.mgr.NewChat(s.sipHost)
+	if err != nil {
+		return fmt.Errorf("add chat: %w", err)
+	}
+	m := cs.Offer()
+	s.attachChatLocked(cs)
+	return s.proposeStreamLocked(m, freeSlot(s.lastLocal, "message"), "chat")
+}
 
-// RemoveChat would remove the chat stream; chat streams do not exist yet.
-func (s *Session) RemoveChat() error { return ErrNoChat }
+// proposeStreamLocked offers the new stream m ("audio" or "chat") in a
+// re-INVITE, in slot (a removed stream's m= line, RFC 3264 8.1) or, when
+// slot is -1, in a new m= line: PROPOSING, SIPSessionGotStreamProposal,
+// and the answer in onProposalAnsweredLocked (within the INVITE timeout).
+func (s *Session) proposeStreamLocked(m sdp.Media, slot int, kind string) error {
+	desc := s.lastLocal.Clone()
+	if slot >= 0 {
+		desc.Media[slot] = m
+	} else {
+		desc.AddMedia(m)
+	}
+	if desc.Address == "" {
+		desc.Address = m.Address
+	}
+	s.proposalPrevLocal = s.lastLocal
+	desc = s.local.Next(desc)
+	s.lastLocal = desc
+	s.proposing = "add_" + kind
+	s.setStateLocked(StateProposing)
+	s.center().Post(GotStreamProposal, s, ProposalData{Timestamp: now(), Proposer: originatorLocal, Streams: []string{kind}})
+	if err := s.inv.SendReinvite("application/sdp", desc.Marshal()); err != nil {
+		return err
+	}
+	s.armProposalTimerLocked(s.proposing)
+	return nil
+}
+
+// freeSlot returns the index of a removed m= line of mediaType in d, -1
+// when there is none.
+func freeSlot(d *sdp.Description, mediaType string) int {
+	for i, m := range d.Media {
+		if m.Rejected() && m.Type == mediaType {
+			return i
+		}
+	}
+	return -1
+}
+
+// RemoveChat removes the session's chat stream with a re-INVITE (its m=
+// line gets port 0); messages not delivered yet are reported. If the peer
+// refuses, the session ends, as for RemoveAudio.
+func (s *Session) RemoveChat() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateEstablished {
+		return fmt.Errorf("%w: remove chat needs ESTABLISHED, it is %s", ErrState, s.state)
+	}
+	if s.chat == nil {
+		return ErrNoChat
+	}
+	s.endChatLocked()
+	return s.removeStreamLocked(isChatMedia, "remove_chat")
+}
+
+// removeStreamLocked sets the m= lines that match to port 0 and sends the
+// re-INVITE (reason "remove_audio" or "remove_chat"); the stream is
+// already closed here, and SIPSessionGotStreamUpdate lists what remains.
+func (s *Session) removeStreamLocked(match func(sdp.Media) bool, reason string) error {
+	desc := s.lastLocal.Clone()
+	for i, m := range desc.Media {
+		if match(m) && !m.Rejected() {
+			desc.RemoveMedia(i)
+		}
+	}
+	desc = s.local.Next(desc)
+	s.lastLocal = desc
+	s.proposing = reason
+	s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now(), Streams: s.streamNamesLocked()})
+	if err := s.inv.SendReinvite("application/sdp", desc.Marshal()); err != nil {
+		return err
+	}
+	s.armProposalTimerLocked(s.proposing)
+	return nil
+}
+
+// endChatLocked ends and forgets the chat stream.
+func (s *Session) endChatLocked() {
+	if s.chat == nil {
+		return
+	}
+	c := s.chat
+	s.chat = nil
+	c.End()
+}
+
+// streamNamesLocked lists the session's streams ("audio", "chat").
+func (s *Session) streamNamesLocked() []string {
+	return streamNames(s.audio != nil, s.chat != nil)
+}
 
 // onInvitation follows the invitation (on this session's observer
 // goroutine, in order).
@@ -783,8 +891,13 @@ func (s *Session) onRemoteProposalLocked(d core.InvitationChangedStateData) {
 	}
 	var added []string
 	for i, m := range offer.Media {
-		if i >= len(s.lastLocal.Media) && !m.Rejected() {
-			added = append(added, m.Type)
+		newStream := i >= len(s.lastLocal.Media) || s.lastLocal.Media[i].Rejected() && s.lastLocal.Media[i].Type == m.Type
+		if newStream && !m.Rejected() {
+			if isChatMedia(m) {
+				added = append(added, "chat")
+			} else {
+				added = append(added, m.Type)
+			}
 		}
 	}
 	if len(added) > 0 {
@@ -814,6 +927,16 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 			isChatMedia(s.lastLocal.Media[i]) && !s.lastLocal.Media[i].Rejected():
 			// The chat stream goes on as it was (MSRP has no hold).
 			media = append(media, s.lastLocal.Media[i])
+		case isChatMedia(m) && s.chat != nil && s.newChat && !m.Rejected():
+			// The chat stream of an accepted proposal.
+			s.newChat = false
+			lm, err := s.chat.Answer(m)
+			if err != nil {
+				s.endChatLocked()
+				media = append(media, sdp.RejectMedia(m))
+				continue
+			}
+			media = append(media, lm)
 		default:
 			if i < len(s.lastLocal.Media) && !s.lastLocal.Media[i].Rejected() && m.Rejected() {
 				removed = true
@@ -821,9 +944,28 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 			media = append(media, sdp.RejectMedia(m))
 		}
 	}
+	if s.newChat {
+		// Accepted with chat but no chat line to answer.
+		s.newChat = false
+		s.endChatLocked()
+	}
 	desc := s.local.Next(&sdp.Description{Address: s.lastLocal.Address, Media: media})
+	chatGone := false
+	if s.chat != nil {
+		chatGone = true
+		for _, m := range desc.Media {
+			if isChatMedia(m) && !m.Rejected() {
+				chatGone = false
+			}
+		}
+	}
 	s.lastLocal, s.lastRemote = desc, offer
 	s.inv.AcceptProposal("application/sdp", desc.Marshal())
+	if chatGone {
+		// The peer removed the chat stream (port 0).
+		s.endChatLocked()
+		s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now(), Streams: s.streamNamesLocked()})
+	}
 	s.applyLocked()
 	if removed && s.audio != nil {
 		stillAudio := false
@@ -835,7 +977,7 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 		if !stillAudio {
 			s.audio.Close()
 			s.audio = nil
-			s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now(), Streams: nil})
+			s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now(), Streams: s.streamNamesLocked()})
 		}
 	}
 }
@@ -859,7 +1001,20 @@ func (s *Session) onProposalAnsweredLocked(d core.InvitationChangedStateData) {
 		return
 	}
 	if d.Code < 200 || d.Code >= 300 {
-		if reason == "remove_audio" {
+		if reason == "add_chat" || reason == "add_audio" {
+			// Refused: the stream goes, and the session is as before.
+			if reason == "add_chat" {
+				s.endChatLocked()
+			} else if s.audio != nil && !s.audio.Started() {
+				s.audio.Close()
+				s.audio = nil
+			}
+			if s.proposalPrevLocal != nil {
+				s.lastLocal = s.proposalPrevLocal
+			}
+		}
+		s.proposalPrevLocal = nil
+		if reason == "remove_audio" || reason == "remove_chat" {
 			// The stream is gone here but not there: end the session
 			// (python-sipsimple does the same).
 			go s.End(false)
@@ -874,6 +1029,7 @@ func (s *Session) onProposalAnsweredLocked(d core.InvitationChangedStateData) {
 		}
 		return
 	}
+	s.proposalPrevLocal = nil
 	answer, err := sdp.Parse(d.Body)
 	if err == nil {
 		err = sdp.ValidateAnswer(s.lastLocal, answer)
@@ -882,6 +1038,18 @@ func (s *Session) onProposalAnsweredLocked(d core.InvitationChangedStateData) {
 		return
 	}
 	s.lastRemote = answer
+	if reason == "add_chat" {
+		for i, m := range answer.Media {
+			if i < len(s.lastLocal.Media) && isChatMedia(s.lastLocal.Media[i]) && m.Rejected() {
+				// Accepted the re-INVITE but refused the chat line.
+				s.endChatLocked()
+				s.setStateLocked(StateEstablished)
+				s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: originatorLocal,
+					Reason: "chat stream refused"})
+				return
+			}
+		}
+	}
 	s.applyLocked()
 	if s.state == StateProposing {
 		s.setStateLocked(StateEstablished)
@@ -958,32 +1126,8 @@ func (s *Session) AddAudio() error {
 		return err
 	}
 	s.audio = as
-	desc := s.lastLocal.Clone()
-	slot := -1
-	for i, old := range desc.Media {
-		if old.Rejected() && old.Type == "audio" {
-			slot = i // reuse a removed audio slot (RFC 3264 8.1)
-			break
-		}
-	}
-	if slot >= 0 {
-		desc.Media[slot] = m
-	} else {
-		desc.AddMedia(m)
-	}
-	if desc.Address == "" {
-		desc.Address = as.LocalAddress()
-	}
-	desc = s.local.Next(desc)
-	s.lastLocal = desc
-	s.proposing = "add_audio"
-	s.setStateLocked(StateProposing)
-	s.center().Post(GotStreamProposal, s, ProposalData{Timestamp: now(), Proposer: originatorLocal, Streams: []string{"audio"}})
-	if err := s.inv.SendReinvite("application/sdp", desc.Marshal()); err != nil {
-		return err
-	}
-	s.armProposalTimerLocked(s.proposing)
-	return nil
+	slot := freeSlot(s.lastLocal, "audio")
+	return s.proposeStreamLocked(m, slot, "audio")
 }
 
 // RemoveAudio stops the audio stream and tells the peer (its m= line goes
@@ -997,31 +1141,14 @@ func (s *Session) RemoveAudio() error {
 	if s.audio == nil {
 		return errors.New("remove audio: the session has no audio stream")
 	}
-	desc := s.lastLocal.Clone()
-	for i, m := range desc.Media {
-		if m.Type == "audio" && !m.Rejected() {
-			desc.RemoveMedia(i)
-		}
-	}
 	s.audio.Close()
 	s.audio = nil
-	desc = s.local.Next(desc)
-	s.lastLocal = desc
-	s.proposing = "remove_audio"
-	s.center().Post(GotStreamUpdate, s, StreamsData{Timestamp: now()})
-	if err := s.inv.SendReinvite("application/sdp", desc.Marshal()); err != nil {
-		return err
-	}
-	s.armProposalTimerLocked(s.proposing)
-	return nil
+	return s.removeStreamLocked(func(m sdp.Media) bool { return m.Type == "audio" }, "remove_audio")
 }
 
 // AcceptProposal accepts the streams the peer proposed (PROPOSED ->
 // ESTABLISHED, SIPSessionAcceptedStreamProposal).
 func (s *Session) AcceptProposal(audio, chat bool) error {
-	if chat {
-		return ErrNoChat
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != StateProposed || s.pendingRemote == nil {
@@ -1029,6 +1156,17 @@ func (s *Session) AcceptProposal(audio, chat bool) error {
 	}
 	offer := s.pendingRemote
 	s.pendingRemote = nil
+	if chat && s.chat == nil {
+		cs, err := s.mgr.NewChat(s.sipHost)
+		if err != nil {
+			s.inv.RejectProposal(500, "Server Internal Error")
+			s.setStateLocked(StateEstablished)
+			s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote, Reason: err.Error()})
+			return err
+		}
+		s.attachChatLocked(cs)
+		s.newChat = true
+	}
 	if audio && s.audio == nil {
 		as, err := s.mgr.newAudioStream(s, s.sipHost)
 		if err != nil {

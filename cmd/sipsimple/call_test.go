@@ -512,3 +512,35 @@ func TestListenRegistered(t *testing.T) {
 		t.Fatalf("listen with a wrong password: %+v", r)
 	}
 }
+
+// chat --message: a chat-only session with a listener that answers,
+// the message delivered (exit 0) and printed by the listener; then an
+// interactive chat whose lines reach the listener and whose end ("/quit")
+// ends the session.
+func TestChatCommand(t *testing.T) {
+	dir := t.TempDir()
+	bob, port := listener(t, filepath.Join(dir, "bob"), "--auto-answer", "--max-calls", "2")
+	r := runCLI(t, "--config-dir", filepath.Join(dir, "alice"), "--listen", "127.0.0.1:0", "chat", "sip:127.0.0.1:"+port,
+		"--message", "hello over MSRP")
+	if r.code != 0 || !strings.Contains(r.stdout, "SIPSessionDidDeliverMessage [call-1]") {
+		t.Fatalf("chat --message: %+v", r)
+	}
+	bob.waitLine(`SIPSessionNewIncoming \[call-1\] .*streams=\[chat\]`)
+	bob.waitLine(`SIPSessionGotMessage \[call-1\] .*content=hello over MSRP`)
+	bob.waitLine(`SIPSessionDidEnd \[call-1\]`)
+
+	alice := startCLI(t, "chat", "--config-dir", filepath.Join(dir, "alice"), "--listen", "127.0.0.1:0",
+		"chat", "sip:127.0.0.1:"+port)
+	alice.waitLine(`SIPSessionDidStart \[call-1\]`)
+	io.WriteString(alice.stdin, "first line\n\nsecond line\n")
+	bob.waitLine(`SIPSessionGotMessage \[call-2\] .*content=first line`)
+	bob.waitLine(`SIPSessionGotMessage \[call-2\] .*content=second line`)
+	alice.waitLine(`SIPSessionDidDeliverMessage \[call-1\]`)
+	io.WriteString(alice.stdin, "/quit\n")
+	if code := alice.wait(); code != 0 {
+		t.Fatalf("interactive chat exit %d", code)
+	}
+	if code := bob.wait(); code != 0 {
+		t.Fatalf("listen exit %d", code)
+	}
+}

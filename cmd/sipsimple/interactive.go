@@ -108,7 +108,7 @@ func (ph *phone) command(line string) (quit bool) {
 			ph.setRecording(c, s.AudioRecordingFileName())
 		}
 	case "a":
-		err = s.Accept(true, false)
+		err = s.Accept(true, true) // chat too, when offered
 	case "x", "b":
 		err = s.Reject(line == "b")
 	case "q":

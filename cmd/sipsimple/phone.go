@@ -26,7 +26,7 @@ var sessionNotifications = []string{
 	session.GotUnholdRequest, session.WillStartRecordingAudio, session.DidStartRecordingAudio,
 	session.WillStopRecordingAudio, session.DidStopRecordingAudio, session.GotNoAudio, session.GotDTMF,
 	session.GotStreamProposal, session.AcceptedStreamProposal, session.RejectedStreamProposal,
-	session.GotStreamUpdate,
+	session.GotStreamUpdate, session.GotMessage, session.DidDeliverMessage, session.DidNotDeliverMessage,
 }
 
 // mediaOptions are what call and listen do with a call once it is
@@ -161,7 +161,7 @@ func (ph *phone) HandleNotification(n notification.Notification) {
 	switch n.Name {
 	case session.NewIncoming:
 		if ph.answer {
-			if err := s.Accept(true, false); err != nil {
+			if err := s.Accept(true, true); err != nil { // chat too, when offered
 				fmt.Fprintf(ph.errOut, "%s: accept: %v\n", c.label, err)
 			}
 		} else if ph.prompt {
@@ -305,6 +305,18 @@ func sessionData(s *session.Session, n notification.Notification) any {
 			Originator string
 			Duration   any
 		}{d.Timestamp, d.Originator, dur}
+	case session.GotMessage:
+		d, _ := notification.Data[session.ChatMessageData](n)
+		from := ""
+		if d.CPIM != nil {
+			from = d.CPIM.From.URI
+		}
+		return struct {
+			Timestamp   time.Time
+			From        string
+			ContentType string
+			Content     string
+		}{d.Timestamp, from, d.ContentType, string(d.Content)}
 	case session.DidFail:
 		d, _ := notification.Data[session.DidFailData](n)
 		return struct {

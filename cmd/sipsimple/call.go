@@ -61,17 +61,9 @@ settings are not saved); optional offers SRTP, mandatory requires it.
 }
 
 func runCall(cmd *cobra.Command, g *globals, target, accountID, route, srtp string, media mediaOptions, duration, timeout time.Duration) error {
-	callee, err := core.ParseSIPURI(target)
+	callee, routes, err := parseTarget(target, route)
 	if err != nil {
-		return usageError(fmt.Errorf("URI %q: %v", target, err))
-	}
-	var routes []core.Route
-	if route != "" {
-		r, err := core.ParseRoute(route)
-		if err != nil {
-			return usageError(fmt.Errorf("--route %q: %v", route, err))
-		}
-		routes = []core.Route{r}
+		return err
 	}
 	if duration < 0 {
 		return usageError(fmt.Errorf("--duration %v: must not be negative", duration))
@@ -263,4 +255,21 @@ func outgoingAccount(mgr *account.Manager, id string, target core.SIPURI) (*acco
 		return nil, usageError(fmt.Errorf("URI %s: %v", target, err))
 	}
 	return a, nil
+}
+
+// parseTarget parses the URI argument and the --route option of call and
+// chat (usage errors).
+func parseTarget(target, route string) (core.SIPURI, []core.Route, error) {
+	callee, err := core.ParseSIPURI(target)
+	if err != nil {
+		return callee, nil, usageError(fmt.Errorf("URI %q: %v", target, err))
+	}
+	if route == "" {
+		return callee, nil, nil
+	}
+	r, err := core.ParseRoute(route)
+	if err != nil {
+		return callee, nil, usageError(fmt.Errorf("--route %q: %v", route, err))
+	}
+	return callee, []core.Route{r}, nil
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sipsimple-go/sipsimple/core"
 	"github.com/sipsimple-go/sipsimple/notification"
 	"github.com/sipsimple-go/sipsimple/session"
 )
@@ -44,17 +43,9 @@ delivered); 1 it failed; 2 a bad argument.`,
 }
 
 func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message string, timeout time.Duration) error {
-	callee, err := core.ParseSIPURI(target)
+	callee, routes, err := parseTarget(target, route)
 	if err != nil {
-		return usageError(fmt.Errorf("URI %q: %v", target, err))
-	}
-	var routes []core.Route
-	if route != "" {
-		r, err := core.ParseRoute(route)
-		if err != nil {
-			return usageError(fmt.Errorf("--route %q: %v", route, err))
-		}
-		routes = []core.Route{r}
+		return err
 	}
 	if timeout <= 0 {
 		return usageError(fmt.Errorf("--timeout %v: must be positive", timeout))

@@ -204,10 +204,13 @@ func TestDemo(t *testing.T) {
 		"bob    SIPSessionNewIncoming",
 		"bob    SIPSessionGotDTMF digit=#",
 		"bob    SIPSessionGotHoldRequest originator=remote",
+		"bob    SIPSessionGotMessage content=Hello Bob",
+		"alice  SIPSessionDidDeliverMessage code=200",
 		"summary:",
 		"  codec          G722, 16000 Hz",
 		"  SRTP           on",
 		"  DTMF           alice sent 1234#, bob received 1234#",
+		"  chat           2 of 2 messages delivered",
 		"  hold           seen by bob",
 		"  recording      " + filepath.Join(dir, "bob-recording.wav") + " (",
 		"  result         every step happened",
@@ -243,7 +246,8 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	if summary.Name != "CLIDemoSummary" || summary.Data["ok"] != true || summary.Data["srtp"] != false ||
-		summary.Data["dtmf_received"] != "9*" || summary.Data["bob_packets_received"].(float64) == 0 {
+		summary.Data["dtmf_received"] != "9*" || summary.Data["bob_packets_received"].(float64) == 0 ||
+		summary.Data["chat_delivered"] != float64(2) {
 		t.Errorf("--json summary: %+v", summary)
 	}
 

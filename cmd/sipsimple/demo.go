@@ -181,6 +181,7 @@ type demo struct {
 	aliceStats    rtp.Stats
 	bobStats      rtp.Stats
 	gotDigits     string
+	chatDelivered int
 	holdSeen      bool
 	recording     string
 	recordingSize int64
@@ -225,6 +226,7 @@ func (d *demo) run(ctx context.Context) error {
 	d.step("audio flows both ways", func() (string, error) { return d.audioFlows(25) })
 	d.step("bob records the call", d.startRecording)
 	d.step("bob receives alice's DTMF digits", d.sendDTMF)
+	d.step("alice and bob chat over MSRP", d.chat)
 	d.step("alice holds, bob sees the hold", d.hold)
 	d.step("alice unholds, audio resumes", d.unhold)
 	d.step("bob stops recording", d.stopRecording)
@@ -253,7 +255,7 @@ func (d *demo) startParty(ctx context.Context, p *demoParty, logger *slog.Logger
 		shown.Data = sessionData(s, n)
 		d.log.add(demoEntry{n: shown, raw: n, s: s})
 		if n.Name == session.NewIncoming && p == d.bob {
-			if err := s.Accept(true, false); err != nil {
+			if err := s.Accept(true, true); err != nil {
 				fmt.Fprintf(d.errOut, "bob: accept: %v\n", err)
 			}
 		}
@@ -283,7 +285,7 @@ func (d *demo) connect() (string, error) {
 		return "", err
 	}
 	d.as = s
-	if err := s.Connect(context.Background(), d.bob.acct.URI(), nil, true, false); err != nil {
+	if err := s.Connect(context.Background(), d.bob.acct.URI(), nil, true, true); err != nil {
 		return "", err
 	}
 	in, err := d.log.wait("bob", session.NewIncoming, 1, nil, d.stepTimeout)
@@ -400,6 +402,32 @@ func (d *demo) sendDTMF() (string, error) {
 		return "", fmt.Errorf("bob received %q, alice sent %q", d.gotDigits, d.digits)
 	}
 	return "bob received " + d.gotDigits, nil
+}
+
+// chat sends a message each way on the call's chat stream and waits for
+// both to be received and reported delivered.
+func (d *demo) chat() (string, error) {
+	for _, x := range []struct {
+		from, to string
+		s        *session.Session
+		text     string
+	}{{"alice", "bob", d.as, "Hello Bob, can you hear the tone?"}, {"bob", "alice", d.bs, "Loud and clear, Alice."}} {
+		if _, err := x.s.SendMessage(x.text, "text/plain", nil, time.Time{}); err != nil {
+			return "", fmt.Errorf("%s sends: %w", x.from, err)
+		}
+		got, err := d.log.wait(x.to, session.GotMessage, 1, nil, d.stepTimeout)
+		if err != nil {
+			return "", err
+		}
+		if m, _ := notification.Data[session.ChatMessageData](got.raw); string(m.Content) != x.text {
+			return "", fmt.Errorf("%s received %q, %s sent %q", x.to, m.Content, x.from, x.text)
+		}
+		if _, err := d.log.wait(x.from, session.DidDeliverMessage, 1, nil, d.stepTimeout); err != nil {
+			return "", err
+		}
+		d.chatDelivered++
+	}
+	return "2 messages, both delivered (MSRP success reports)", nil
 }
 
 func remoteOriginator(e demoEntry) bool {
@@ -548,7 +576,7 @@ func (d *demo) printSummary() {
 			"codec": d.codec, "sample_rate": d.sampleRate, "srtp": d.srtpOn,
 			"alice_packets_sent": d.aliceStats.PacketsSent, "alice_packets_received": d.aliceStats.PacketsReceived,
 			"bob_packets_sent": d.bobStats.PacketsSent, "bob_packets_received": d.bobStats.PacketsReceived,
-			"dtmf_sent": d.digits, "dtmf_received": d.gotDigits, "hold_seen": d.holdSeen,
+			"dtmf_sent": d.digits, "dtmf_received": d.gotDigits, "chat_delivered": d.chatDelivered, "hold_seen": d.holdSeen,
 			"recording": d.recording, "recording_size": d.recordingSize, "recording_duration": d.recordingDur.Seconds(),
 			"ok": d.missing == "", "missing": d.missing,
 		}})
@@ -561,6 +589,7 @@ func (d *demo) printSummary() {
 	fmt.Fprintf(w, "  alice          sent %d RTP packets, received %d\n", d.aliceStats.PacketsSent, d.aliceStats.PacketsReceived)
 	fmt.Fprintf(w, "  bob            sent %d RTP packets, received %d\n", d.bobStats.PacketsSent, d.bobStats.PacketsReceived)
 	fmt.Fprintf(w, "  DTMF           alice sent %s, bob received %s\n", d.digits, noneIfEmpty(d.gotDigits))
+	fmt.Fprintf(w, "  chat           %d of 2 messages delivered\n", d.chatDelivered)
 	fmt.Fprintf(w, "  hold           %s\n", map[bool]string{true: "seen by bob", false: "not seen"}[d.holdSeen])
 	if d.recording != "" && d.recordingDur > 0 {
 		fmt.Fprintf(w, "  recording      %s (%d bytes, %.2f s at %d Hz)\n", d.recording, d.recordingSize, d.recordingDur.Seconds(), d.recordingRate)

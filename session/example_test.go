@@ -72,3 +72,55 @@ func ExampleSession_Connect() {
 	// session ended by the local party
 	// engine stopped
 }
+
+// ExampleSession_SendMessage starts a chat-only session between two
+// Applications on loopback and sends a message: the callee gets
+// SIPSessionGotMessage with the content and its CPIM sender, the caller
+// SIPSessionDidDeliverMessage with the message id SendMessage returned.
+func ExampleSession_SendMessage() {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := func() *application.Application {
+		app := application.New()
+		if err := app.Start(ctx, application.Options{Listen: "127.0.0.1:0", Backend: configuration.NewMemoryBackend(nil)}); err != nil {
+			panic(err)
+		}
+		return app
+	}
+	bob := start()
+	defer bob.Stop(ctx)
+	bobAccount, _ := bob.Accounts().AddLocal("udp")
+	bob.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		n.Sender.(*session.Session).Accept(false, true) // chat only
+	})
+	got := bob.Notifications().Expect(session.GotMessage, nil)
+
+	alice := start()
+	defer alice.Stop(ctx)
+	account, _ := alice.Accounts().AddLocal("udp")
+	s, _ := alice.Sessions().NewSession(account)
+	delivered := alice.Notifications().Expect(session.DidDeliverMessage, s)
+	if err := s.Connect(ctx, bobAccount.URI(), nil, false, true); err != nil {
+		panic(err)
+	}
+	id, err := s.SendMessage("Hello Bob", "text/plain", nil, time.Time{})
+	if err != nil {
+		panic(err)
+	}
+	n, err := got.Wait(ctx)
+	if err != nil {
+		panic(err)
+	}
+	m, _ := notification.Data[session.ChatMessageData](n)
+	fmt.Println("bob got:", string(m.Content), "from alice:", m.CPIM.From.URI == account.URI().String())
+	n, err = delivered.Wait(ctx)
+	if err != nil {
+		panic(err)
+	}
+	d, _ := notification.Data[session.ChatDeliveryData](n)
+	fmt.Println("delivered:", d.MessageID == id, d.Code)
+	s.End(false)
+	// Output:
+	// bob got: Hello Bob from alice: true
+	// delivered: true 200
+}

@@ -21,17 +21,8 @@ import (
 func ExampleSession_Connect() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	start := func() *application.Application {
-		app := application.New()
-		err := app.Start(ctx, application.Options{Listen: "127.0.0.1:0", Backend: configuration.NewMemoryBackend(nil)})
-		if err != nil {
-			panic(err)
-		}
-		return app
-	}
-
 	// The callee: answers every call with audio.
-	bob := start()
+	bob := startLoopbackApp(ctx)
 	defer bob.Stop(ctx)
 	bobAccount, _ := bob.Accounts().AddLocal("udp")
 	bob.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
@@ -39,7 +30,7 @@ func ExampleSession_Connect() {
 	})
 
 	// The caller.
-	alice := start()
+	alice := startLoopbackApp(ctx)
 	account, _ := alice.Accounts().AddLocal("udp")
 	s, err := alice.Sessions().NewSession(account)
 	if err != nil {
@@ -80,14 +71,7 @@ func ExampleSession_Connect() {
 func ExampleSession_SendMessage() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	start := func() *application.Application {
-		app := application.New()
-		if err := app.Start(ctx, application.Options{Listen: "127.0.0.1:0", Backend: configuration.NewMemoryBackend(nil)}); err != nil {
-			panic(err)
-		}
-		return app
-	}
-	bob := start()
+	bob := startLoopbackApp(ctx)
 	defer bob.Stop(ctx)
 	bobAccount, _ := bob.Accounts().AddLocal("udp")
 	bob.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
@@ -95,7 +79,7 @@ func ExampleSession_SendMessage() {
 	})
 	got := bob.Notifications().Expect(session.GotMessage, nil)
 
-	alice := start()
+	alice := startLoopbackApp(ctx)
 	defer alice.Stop(ctx)
 	account, _ := alice.Accounts().AddLocal("udp")
 	s, _ := alice.Sessions().NewSession(account)
@@ -123,4 +107,14 @@ func ExampleSession_SendMessage() {
 	// Output:
 	// bob got: Hello Bob from alice: true
 	// delivered: true 200
+}
+
+// startLoopbackApp starts an Application on 127.0.0.1 with its
+// configuration in memory.
+func startLoopbackApp(ctx context.Context) *application.Application {
+	app := application.New()
+	if err := app.Start(ctx, application.Options{Listen: "127.0.0.1:0", Backend: configuration.NewMemoryBackend(nil)}); err != nil {
+		panic(err)
+	}
+	return app
 }

@@ -3,6 +3,9 @@ package application
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +14,8 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sipsimple-go/sipsimple/configuration"
+	"github.com/sipsimple-go/sipsimple/configuration/settings"
+	"github.com/sipsimple-go/sipsimple/internal/interop"
 	"github.com/sipsimple-go/sipsimple/notification"
 )
 
@@ -309,5 +314,44 @@ func TestEngineStartFailures(t *testing.T) {
 	}
 	if app.State() != StateNew {
 		t.Fatalf("state %s", app.State())
+	}
+}
+
+// msrp.local_use_tls with a certificate in tls.certificate makes chat
+// streams listen with TLS (msrps: URIs); msrp.local_use_tls off keeps TCP.
+func TestMSRPTLSFromSettings(t *testing.T) {
+	pemFile := filepath.Join(t.TempDir(), "cert.pem")
+	writeSelfSignedPEM(t, pemFile)
+	for _, useTLS := range []bool{true, false} {
+		tree := configuration.Tree{settings.ID: configuration.Tree{
+			"tls":  configuration.Tree{"certificate": pemFile},
+			"msrp": configuration.Tree{"local_use_tls": strconv.FormatBool(useTLS)},
+		}}
+		app := New()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := app.Start(ctx, Options{Listen: "127.0.0.1:0", Backend: configuration.NewMemoryBackend(tree)}); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		c, err := app.Sessions().NewChat("127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.LocalURI().Secure; got != useTLS {
+			t.Errorf("local_use_tls %v: chat URI %v", useTLS, c.LocalURI())
+		}
+		c.End()
+		app.Stop(ctx)
+		cancel()
+	}
+}
+
+// writeSelfSignedPEM writes a self-signed certificate for 127.0.0.1 and
+// its key to path, the format tls.certificate takes.
+func writeSelfSignedPEM(t *testing.T, path string) {
+	t.Helper()
+	c := interop.GenerateTestCertificate(t, t.TempDir())
+	if err := os.WriteFile(path, append(append([]byte(nil), c.CertPEM...), c.KeyPEM...), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

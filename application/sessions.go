@@ -58,9 +58,14 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	if c.RecordingsDirectory == "" {
 		c.RecordingsDirectory = configuration.ExpandPath(st.Audio.RecordingsDirectory.Get())
 	}
-	// Seed 001's MSRPConfiguration: where chat streams listen. TLS
-	// (msrp.local_use_tls) needs a certificate and waits for the TLS
-	// settings to be mapped; relays are not used yet.
+	// Seed 001's MSRPConfiguration: where chat streams listen, and TLS
+	// (msrps:) when msrp.local_use_tls is on and tls.certificate gives a
+	// certificate (without one, TCP); relays are not used yet.
+	if c.MSRP.TLS == nil && st.MSRP.LocalUseTLS.Get() {
+		if conf, err := tlsConfig(st); err == nil && len(conf.Certificates) > 0 {
+			c.MSRP.TLS = conf
+		}
+	}
 	if !c.MSRP.LocalAddress.IsValid() {
 		if ip, ok := st.MSRP.LocalAddress.Get(); ok {
 			c.MSRP.LocalAddress, _ = netip.ParseAddr(ip)

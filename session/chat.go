@@ -146,7 +146,9 @@ func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
 	}
-	ms, err := lis.NewSession(msrp.SessionConfig{AcceptTypes: chatAcceptTypes, Logger: m.log})
+	// The TLS configuration also serves to dial msrps peers (its roots,
+	// or InsecureSkipVerify when tls.verify_server is off).
+	ms, err := lis.NewSession(msrp.SessionConfig{AcceptTypes: chatAcceptTypes, TLSConfig: clientTLS(cfg.TLS), Logger: m.log})
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
 	}
@@ -159,6 +161,17 @@ func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
 	m.chatMu.Unlock()
 	m.center.Post(ChatDidInitialize, c, TimestampData{Timestamp: now()})
 	return c, nil
+}
+
+// clientTLS is the configuration to dial msrps peers with: conf without
+// its server name (set per connection from the first hop).
+func clientTLS(conf *tls.Config) *tls.Config {
+	if conf == nil {
+		return nil
+	}
+	c := conf.Clone()
+	c.ServerName = ""
+	return c
 }
 
 // chatListener returns the MSRP listener of addr, made on first use.

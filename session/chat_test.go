@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"slices"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sipsimple-go/sipsimple/core"
+	"github.com/sipsimple-go/sipsimple/internal/interop"
 	"github.com/sipsimple-go/sipsimple/notification"
 	"github.com/sipsimple-go/sipsimple/payloads"
 	"github.com/sipsimple-go/sipsimple/sdp"
@@ -33,7 +35,7 @@ func chatPair(t testing.TB, alice, bob *party) (a, b *session.MSRPChat) {
 	a.SetParties(alice.local.URI(), bob.local.URI())
 	b.SetParties(bob.local.URI(), alice.local.URI())
 	offer := a.Offer()
-	if offer.Type != "message" || offer.Proto != sdp.ProtoMSRP {
+	if offer.Type != "message" || !sdp.IsMSRP(offer.Proto) {
 		t.Fatalf("offer %+v", offer)
 	}
 	answer, err := b.Answer(offer)
@@ -465,4 +467,35 @@ func answerProposals(t *testing.T, p *party, kind string, decisions ...bool) {
 			t.Errorf("accept proposal: %v", err)
 		}
 	})
+}
+
+// Chat over TLS (msrps:) between two Applications whose MSRP
+// configuration has a certificate.
+func TestChatOverTLS(t *testing.T) {
+	conf := selfSignedTLS(t)
+	media := &session.MediaConfig{MSRP: session.MSRPConfig{TLS: conf}}
+	alice, bob := startParty(t, media), startParty(t, media)
+	a, b := chatPair(t, alice, bob)
+	if !a.LocalURI().Secure || !b.LocalURI().Secure {
+		t.Fatalf("local URIs %v %v, want msrps", a.LocalURI(), b.LocalURI())
+	}
+	if _, err := a.SendMessage([]byte("secret"), "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	n := bob.rec.wait(t, session.ChatGotMessage, b)
+	if d, _ := notification.Data[session.ChatMessageData](n); string(d.Content) != "secret" {
+		t.Fatalf("bob got %+v", d)
+	}
+	alice.rec.wait(t, session.ChatDidDeliverMessage, a)
+}
+
+// selfSignedTLS returns a TLS configuration with a fresh self-signed
+// certificate for 127.0.0.1, not verifying peers (both ends use it).
+func selfSignedTLS(t *testing.T) *tls.Config {
+	t.Helper()
+	cert, err := interop.GenerateTestCertificate(t, t.TempDir()).TLSCertificate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
 }

@@ -25,6 +25,10 @@ type Chunker struct {
 	off   int64
 	done  bool
 	err   error
+	// reuse: the body of a chunk is only valid until the next call of
+	// Next (the session copies it into the frame at once).
+	reuse bool
+	buf   []byte
 }
 
 // NewChunker returns a Chunker of body, whose length is total (-1 when
@@ -91,7 +95,15 @@ func (c *Chunker) next() (*Message, error) {
 	if c.total >= 0 {
 		n = min(n, c.total-c.off)
 	}
-	buf := make([]byte, n)
+	var buf []byte
+	if c.reuse && int64(cap(c.buf)) >= n {
+		buf = c.buf[:n]
+	} else {
+		buf = make([]byte, n)
+		if c.reuse {
+			c.buf = buf
+		}
+	}
 	got, err := io.ReadFull(c.src, buf)
 	buf = buf[:got]
 	last := false
@@ -166,6 +178,12 @@ type ReassemblerOptions struct {
 	// instead of memory, and the memory limits do not apply to it. An
 	// error rejects the chunk.
 	Storage func(first *Message) (io.WriterAt, error)
+	// MaxStoredBytes bounds a message written to Storage; 0 means no
+	// limit. Storage is not called for a message whose Byte-Range
+	// declares a larger total: it is held in memory, within
+	// MaxMessageBytes. Octets of a stored message beyond it are refused
+	// with 413.
+	MaxStoredBytes int64
 }
 
 // AssemblyState tells where a message stands after a chunk.
@@ -393,7 +411,7 @@ func (r *Reassembler) entry(m *Message) (*assembly, error) {
 	first := *m
 	first.Body = nil
 	a := &assembly{first: &first, total: total}
-	if r.opts.Storage != nil {
+	if r.opts.Storage != nil && (r.opts.MaxStoredBytes <= 0 || total <= r.opts.MaxStoredBytes) {
 		store, err := r.opts.Storage(&first)
 		if err != nil {
 			return nil, fmt.Errorf("msrp: storage for message %s: %w", m.MessageID, err)
@@ -405,6 +423,24 @@ func (r *Reassembler) entry(m *Message) (*assembly, error) {
 	}
 	r.msgs[m.MessageID] = a
 	return a, nil
+}
+
+// storage returns the io.WriterAt of a message in progress, or nil.
+func (r *Reassembler) storage(messageID string) io.WriterAt {
+	if a, ok := r.msgs[messageID]; ok {
+		return a.store
+	}
+	return nil
+}
+
+// unstream forgets that m's body was being streamed, for a message that
+// will not be given to Add.
+func (r *Reassembler) unstream(m *Message) { delete(r.streamed, m) }
+
+// streaming reports whether m's body went to a BodyWriter writer.
+func (r *Reassembler) streaming(m *Message) bool {
+	_, ok := r.streamed[m]
+	return ok
 }
 
 func (r *Reassembler) limit(m *Message, name string, n int64) error {
@@ -427,6 +463,9 @@ func (r *Reassembler) place(a *assembly, m *Message, off int64, p []byte) error 
 			Err: fmt.Errorf("message %s arrives in more than %d pieces", m.MessageID, maxRanges)}
 	}
 	if a.store != nil {
+		if r.opts.MaxStoredBytes > 0 && end > r.opts.MaxStoredBytes {
+			return r.limit(m, "MaxStoredBytes", r.opts.MaxStoredBytes)
+		}
 		if _, err := a.store.WriteAt(p, off); err != nil {
 			return fmt.Errorf("msrp: storing message %s: %w", m.MessageID, err)
 		}

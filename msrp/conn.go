@@ -23,8 +23,16 @@ const (
 	// writeBufferSize is the writer's buffer; frames are batched into it
 	// and flushed when the writer has nothing more to write.
 	writeBufferSize = 64 << 10
-	// maxPooledFrame is the largest frame buffer kept for reuse.
+	// readBufferSize is the reader's buffer: large, so that the chunk
+	// bodies of a file transfer go to Storage in few large writes.
+	readBufferSize = 128 << 10
+	// maxPooledFrame is the largest frame buffer kept for reuse in the
+	// pool of responses, REPORTs and small chunks.
 	maxPooledFrame = 16 << 10
+	// maxPooledData is the largest frame buffer of a large SEND chunk
+	// kept for reuse (in a pool of its own: only SEND chunks, at most
+	// dataQueue of them queued, take from it).
+	maxPooledData = 1<<20 + 16<<10
 	// drainTimeout bounds the writing of the last answers before a
 	// connection is closed for a protocol error.
 	drainTimeout = 5 * time.Second
@@ -40,17 +48,43 @@ var framePool = sync.Pool{New: func() any { return &frameBuf{b: make([]byte, 0, 
 
 func getFrame() *frameBuf { return framePool.Get().(*frameBuf) }
 
+var dataPool sync.Pool // of *frameBuf larger than maxPooledFrame
+
+// getDataFrame returns a buffer for a frame of about n octets.
+func getDataFrame(n int) *frameBuf {
+	if f, ok := dataPool.Get().(*frameBuf); ok {
+		if cap(f.b) >= n {
+			return f
+		}
+		putFrame(f)
+	}
+	return &frameBuf{b: make([]byte, 0, n)}
+}
+
 func putFrame(f *frameBuf) {
-	if cap(f.b) <= maxPooledFrame {
+	switch c := cap(f.b); {
+	case c <= maxPooledFrame:
 		f.b = f.b[:0]
 		framePool.Put(f)
+	case c <= maxPooledData:
+		f.b = f.b[:0]
+		dataPool.Put(f)
 	}
 }
 
 // encodeFrame returns the wire form of m in a pooled buffer.
-func encodeFrame(m *Message) (*frameBuf, error) {
-	f := getFrame()
-	b, err := m.AppendTo(f.b[:0])
+func encodeFrame(m *Message) (*frameBuf, error) { return encodeFrameChecked(m, false) }
+
+// encodeFrameChecked is encodeFrame; with checked, the caller has made
+// sure that the body does not contain the end-line.
+func encodeFrameChecked(m *Message, checked bool) (*frameBuf, error) {
+	var f *frameBuf
+	if len(m.Body) > maxPooledFrame/2 {
+		f = getDataFrame(len(m.Body) + 2048)
+	} else {
+		f = getFrame()
+	}
+	b, err := m.appendTo(f.b[:0], checked)
 	if err != nil {
 		putFrame(f)
 		return nil, err
@@ -93,14 +127,24 @@ type conn struct {
 }
 
 func newConn(nc net.Conn, log *slog.Logger) *conn {
-	return &conn{
+	c := &conn{
 		nc:       nc,
-		rd:       NewReader(nc, ReaderOptions{}),
 		log:      log,
 		ctrlWake: make(chan struct{}, 1),
 		data:     make(chan *frameBuf, dataQueue),
 		closing:  make(chan struct{}),
 	}
+	c.rd = NewReader(nc, ReaderOptions{BodyWriter: c.bodyWriter, BufferSize: readBufferSize})
+	return c
+}
+
+// bodyWriter is the Reader's BodyWriter: the bound session decides
+// whether a body streams to its Storage.
+func (c *conn) bodyWriter(m *Message) io.Writer {
+	if s := c.session(); s != nil {
+		return s.bodyWriter(m)
+	}
+	return nil
 }
 
 // start runs the reader and writer goroutines.
@@ -328,7 +372,7 @@ func (c *conn) answerError(pe *ProtocolError) {
 	}
 	c.respond(pe.Message, pe.Code, "")
 	if s := c.session(); s != nil && pe.Message.MessageID != "" && pe.Message.Request && pe.Message.Method == MethodSEND {
-		s.discardIncoming(pe.Message.MessageID)
+		s.dropIncoming(pe.Message.MessageID, pe)
 	}
 }
 

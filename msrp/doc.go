@@ -42,6 +42,21 @@
 //     unknown methods) and [Closed]. A slow event consumer never blocks
 //     the network goroutines: past a bound, the session closes with
 //     [ErrEventOverflow], still reporting every outcome.
+//   - Large messages (file transfer, RFC 5547) both ways with memory
+//     independent of their size: an [OutgoingMessage] streams from an
+//     io.Reader, one chunk in memory at a time, in chunks as large as
+//     its ChunkSize (64 KiB or more for files; the default 2048 suits
+//     chat); an incoming message goes, when [SessionConfig].Storage
+//     gives an io.WriterAt for it (a file), from the connection to the
+//     WriterAt as its chunk bodies arrive, never held whole, bounded by
+//     MaxStoredMessageSize (MaxMessageSize bounds messages in memory),
+//     and comes as [Received] with Storage and Size, or, when its sender
+//     aborts it or the session ends first, as [ReceiveAborted] with
+//     what arrived (to resume or delete it). A Storage error refuses
+//     the message with 413 (or the code of a [*StatusError]).
+//     [SendProgress] and [ReceiveProgress] report progress at most every
+//     ProgressInterval per message, in room of their own in the event
+//     queue: dropped, never causing an overflow.
 //   - [Listener]: accepts connections and binds each to the session its
 //     first request's To-Path names, answering 481 to unknown sessions
 //     and closing connections that do not bind in time.
@@ -50,7 +65,10 @@
 // session a sender and a timer goroutine; Close stops them all. Not
 // covered yet: relays and AUTH (RFC 4976), sharing a connection between
 // sessions (RFC 4975 section 8.1), keep-alives, failure REPORTs from the
-// receiving side.
+// receiving side, interleaving the chunks of several outgoing messages
+// (the sender sends one message after the other, so a chat message
+// waits behind a file sent on the same session), a timeout for incoming
+// messages whose chunks stop coming on a live connection.
 //
 // What it must not know about: SIP, SDP offer/answer (the a=path and
 // a=accept-types attributes are the sdp package's business; the session

@@ -51,7 +51,7 @@ func (e *ProtocolError) Unwrap() error { return e.Err }
 type LimitError struct {
 	// Limit is the name of the option: "MaxHeaderBytes", "MaxHeaders",
 	// "MaxBody" (ReaderOptions), "MaxMessageBytes", "MaxTotalBytes",
-	// "MaxMessages" (ReassemblerOptions).
+	// "MaxMessages", "MaxStoredBytes" (ReassemblerOptions).
 	Limit string
 	// Max is the configured value.
 	Max int64

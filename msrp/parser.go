@@ -13,6 +13,7 @@ const (
 	DefaultMaxHeaderBytes = 64 << 10
 	DefaultMaxHeaders     = 128
 	DefaultMaxBody        = 16 << 20
+	DefaultReadBufferSize = 32 << 10
 )
 
 // ReaderOptions are the limits and hooks of a Reader. Zero values take
@@ -36,6 +37,10 @@ type ReaderOptions struct {
 	// file transfer thus writes a 100 MB chunk to disk without holding
 	// it in memory ([Reassembler.BodyWriter] fits here).
 	BodyWriter func(m *Message) io.Writer
+	// BufferSize is the size of the read buffer (default 32 KiB). A
+	// body goes to a BodyWriter in pieces of up to about this size, so
+	// a larger buffer suits file transfers.
+	BufferSize int
 }
 
 // Reader reads MSRP frames from a byte stream. It frames by the end-line
@@ -75,7 +80,10 @@ func NewReader(r io.Reader, opts ReaderOptions) *Reader {
 	if opts.MaxBody <= 0 {
 		opts.MaxBody = DefaultMaxBody
 	}
-	return &Reader{br: bufio.NewReaderSize(r, 32<<10), opts: opts, crlf: [2]byte{'\r', '\n'}}
+	if opts.BufferSize <= 0 {
+		opts.BufferSize = DefaultReadBufferSize
+	}
+	return &Reader{br: bufio.NewReaderSize(r, opts.BufferSize), opts: opts, crlf: [2]byte{'\r', '\n'}}
 }
 
 // Read reads the next frame.
@@ -416,6 +424,12 @@ func (r *Reader) scanBody(s *bodyScan, emit func([]byte) error) (byte, error) {
 				return 0, err
 			}
 		}
+		if !s.heldCRLF && !s.heldCR && r.fastBody(s, out) {
+			if emitErr != nil {
+				return 0, &sinkError{emitErr}
+			}
+			continue
+		}
 		seg, err := r.br.ReadSlice('\n')
 		if len(seg) > 0 {
 			if s.heldCR {
@@ -460,6 +474,42 @@ func (r *Reader) scanBody(s *bodyScan, emit func([]byte) error) (byte, error) {
 			return 0, err
 		}
 	}
+}
+
+// nlDashes starts every end-line that follows a line.
+var nlDashes = []byte("\n" + endLinePrefix)
+
+// fastBody gives the body in large pieces rather than line by line: of
+// the bytes already buffered, those before the first "\n-------" (where
+// an end-line may start) and not within the last end-line's length
+// (where one may start that is not all there yet) are body, except CRs
+// and LFs at their end, which the line by line scan must see. It gives
+// exactly what the line by line scan would give before it reaches the
+// same point, which also needs an end-line's length after every CRLF.
+// It returns false when it found nothing to give. The scan state must
+// hold no CR or CRLF.
+func (r *Reader) fastBody(s *bodyScan, out func([]byte)) bool {
+	endLen := len(endLinePrefix) + len(s.tid) + 3
+	n := r.br.Buffered()
+	if n < endLen+64 {
+		return false
+	}
+	buf, _ := r.br.Peek(n)
+	limit := n - endLen
+	if j := bytes.Index(buf[:n], nlDashes); j >= 0 && j < limit {
+		limit = j
+	}
+	k := limit
+	for k > 0 && (buf[k-1] == '\r' || buf[k-1] == '\n') {
+		k--
+	}
+	if k == 0 {
+		return false
+	}
+	out(buf[:k])
+	r.br.Discard(k)
+	s.lineStart, s.crlfBefore = false, false
+	return true
 }
 
 // isEndLineWire reports whether p is "-------<tid><flag>\r\n".

@@ -37,6 +37,13 @@ const (
 	// DefaultMaxQueuedEvents bounds the events waiting in the Events
 	// channel.
 	DefaultMaxQueuedEvents = 1024
+	// DefaultProgressInterval is the least time between two progress
+	// events (SendProgress, ReceiveProgress) of one message.
+	DefaultProgressInterval = 200 * time.Millisecond
+	// MaxQueuedProgress bounds the progress events waiting in the Events
+	// channel, on top of MaxQueuedEvents: past it, progress events are
+	// dropped.
+	MaxQueuedProgress = 64
 )
 
 // Errors of the session layer.
@@ -56,6 +63,9 @@ var (
 	ErrNoListener = errors.New("msrp: session has no listener")
 	// ErrStarted: Connect or Accept was already called.
 	ErrStarted = errors.New("msrp: session already started")
+	// ErrMessageAborted: the sender of an incoming message aborted it
+	// (a chunk ending in '#'); see ReceiveAborted.
+	ErrMessageAborted = errors.New("msrp: message aborted by its sender")
 )
 
 // StatusError is a failure status received from the peer: Connect's
@@ -90,11 +100,49 @@ type SessionConfig struct {
 	// everything. A SEND of another type is answered 415.
 	AcceptTypes []string
 	// ChunkSize is the largest body of a SEND chunk (default
-	// DefaultChunkSize).
+	// DefaultChunkSize); OutgoingMessage.ChunkSize overrides it for one
+	// message.
 	ChunkSize int
-	// MaxMessageSize bounds an incoming message (default 16 MiB); a
-	// larger one is answered 413.
+	// MaxMessageSize bounds an incoming message held in memory (default
+	// 16 MiB); a larger one is answered 413. Messages written to
+	// Storage are bounded by MaxStoredMessageSize instead.
 	MaxMessageSize int64
+	// Storage, when set, is asked where to put each incoming message
+	// with a body, once, on its first chunk (first has no body but its
+	// Message-ID, Content-Type, Byte-Range with the total when the
+	// sender knows it, and extra header fields such as
+	// Content-Disposition). When it returns a non-nil io.WriterAt (a
+	// file, for a file transfer, RFC 5547), the chunk bodies are
+	// written there at their Byte-Range offsets as they arrive from the
+	// connection, never held whole in memory; the message then comes as
+	// Received with Storage and Size set and Body nil, or, when it does
+	// not complete, as ReceiveAborted. When it returns nil, nil the
+	// message is held in memory. When it returns an error the chunk is
+	// answered 413 (RFC 4975: stop sending this message), or the code
+	// of a *StatusError in the error's chain (403, say), and the
+	// message is refused.
+	//
+	// Storage runs on the connection's reader goroutine: it must not
+	// block for long (creating a file is fine). The WriterAt is
+	// written by that goroutine, sequentially, through a buffer of at
+	// most 64 KiB per message, flushed before each chunk is answered;
+	// it is never written after the message's Received or
+	// ReceiveAborted event. A WriterAt returned while the session is
+	// ending gets no event (nothing follows Closed): Storage is not
+	// called any more once Close returned.
+	Storage func(first *Message) (io.WriterAt, error)
+	// MaxStoredMessageSize bounds a message written to Storage; 0 means
+	// no limit. Storage is not called for a message whose Byte-Range
+	// declares a larger total (it is then an in-memory message, within
+	// MaxMessageSize), and the octets of a stored message beyond it are
+	// answered 413 and the message aborted (ReceiveAborted).
+	MaxStoredMessageSize int64
+	// ProgressInterval is the least time between two progress events
+	// of one message (SendProgress for every sent message,
+	// ReceiveProgress for stored incoming messages); 0 means
+	// DefaultProgressInterval, a negative value disables them. A
+	// message that takes less than the interval has none.
+	ProgressInterval time.Duration
 	// TransactionTimeout is the time a SEND chunk waits for its
 	// response before its message fails with 408 (default 30 s).
 	TransactionTimeout time.Duration
@@ -141,10 +189,18 @@ type OutgoingMessage struct {
 	// Headers are extra MIME header fields (Content-Disposition,
 	// Content-Description...) repeated in every chunk.
 	Headers []Header
+	// ChunkSize, when positive, is the largest body of this message's
+	// SEND chunks instead of SessionConfig.ChunkSize. For a file
+	// transfer 64 KiB or more gives far better throughput than the
+	// conservative 2048; RFC 4975 lets receivers take any size (this
+	// package's receiver takes any size into Storage, and up to 16 MiB
+	// per chunk in memory). The sender holds up to about 34 chunks in
+	// memory.
+	ChunkSize int
 }
 
-// Event is an event of a Session: Connected, Received, Delivered,
-// NotDelivered or Closed.
+// Event is an event of a Session: Connected, Received, ReceiveProgress,
+// ReceiveAborted, SendProgress, Delivered, NotDelivered or Closed.
 type Event interface{ sessionEvent() }
 
 // Connected: the session's connection is up and bound, and the remote
@@ -160,13 +216,78 @@ type Received struct {
 	MessageID string
 	// ContentType of the message.
 	ContentType string
-	// Body is the whole content.
+	// Body is the whole content of a message held in memory; nil for a
+	// message written to Storage.
 	Body []byte
+	// Storage is the io.WriterAt that SessionConfig.Storage returned
+	// for the message, which holds its content; nil for a message in
+	// memory.
+	Storage io.WriterAt
+	// Size is the length of the content.
+	Size int64
 	// Headers are the extra header fields of its first chunk.
 	Headers []Header
 	// First is its first chunk without the body (paths, report
 	// requests).
 	First *Message
+}
+
+// ReceiveAborted is an incoming message written to Storage that will not
+// complete: its sender aborted it (a '#' chunk, Err is
+// ErrMessageAborted), writing to the Storage failed or a limit was
+// passed (the chunk was answered 413), or the session ended before its
+// last chunk (Err is Closed's reason, or ErrSessionClosed). The
+// application keeps the partial content to resume the transfer (RFC
+// 5547 file-range) or deletes it. The session no longer writes to
+// Storage.
+type ReceiveAborted struct {
+	// MessageID of the message.
+	MessageID string
+	// Received is the number of octets from the start of the message,
+	// without a gap, that are in Storage: where a resumed transfer
+	// starts. (Chunks received out of order past a gap are not
+	// counted.)
+	Received int64
+	// Total is the size its Byte-Range declared, -1 when unknown.
+	Total int64
+	// Storage is the io.WriterAt SessionConfig.Storage returned.
+	Storage io.WriterAt
+	// Err says why.
+	Err error
+}
+
+// SendProgress tells how much of a sent message was handed to the
+// connection: Sent octets of Total (-1 while the size of a
+// Reader of unknown size is not known). It comes at most every
+// SessionConfig.ProgressInterval per message, the first one after that
+// interval, never after the message's outcome; a message that had some
+// has a last one when its last chunk is handed over, with Sent equal to
+// Total. Progress events are dropped, never queued, when
+// MaxQueuedProgress of them wait in Events: they never make the session
+// overflow, and Delivered or NotDelivered is the only outcome.
+type SendProgress struct {
+	// MessageID of the message.
+	MessageID string
+	// Sent is the number of octets in the chunks handed to the
+	// connection's writer (at most 32 chunks ahead of the socket).
+	Sent int64
+	// Total is the size of the message, -1 when not known yet.
+	Total int64
+}
+
+// ReceiveProgress tells how much of an incoming message written to
+// Storage arrived. Like SendProgress, it comes at most every
+// ProgressInterval per message and may be dropped; a message that had
+// some has a last one with Received equal to Total right before its
+// Received event. Received or ReceiveAborted ends the message.
+type ReceiveProgress struct {
+	// MessageID of the message.
+	MessageID string
+	// Received is the number of octets from the start of the message
+	// without a gap written to Storage.
+	Received int64
+	// Total is the size its Byte-Range declares, -1 when unknown.
+	Total int64
 }
 
 // Delivered is the success outcome of a sent message; see Session.Send
@@ -197,11 +318,14 @@ type Closed struct {
 	Err error
 }
 
-func (Connected) sessionEvent()    {}
-func (Received) sessionEvent()     {}
-func (Delivered) sessionEvent()    {}
-func (NotDelivered) sessionEvent() {}
-func (Closed) sessionEvent()       {}
+func (Connected) sessionEvent()       {}
+func (Received) sessionEvent()        {}
+func (ReceiveAborted) sessionEvent()  {}
+func (ReceiveProgress) sessionEvent() {}
+func (SendProgress) sessionEvent()    {}
+func (Delivered) sessionEvent()       {}
+func (NotDelivered) sessionEvent()    {}
+func (Closed) sessionEvent()          {}
 
 // Session is one MSRP session (RFC 4975): a local URI with a random
 // session-id, a remote path, and one connection, set up per RFC 4975
@@ -217,7 +341,9 @@ func (Closed) sessionEvent()       {}
 // and writer goroutines, a sender goroutine (chunks queued messages and
 // hands them to the writer) and a timer goroutine (transaction and report
 // timeouts). None runs user code except the sender reading an
-// OutgoingMessage.Reader. Everything the application needs to know comes
+// OutgoingMessage.Reader and the connection's reader calling
+// SessionConfig.Storage and writing to the io.WriterAt it returned.
+// Everything the application needs to know comes
 // as events (Events). Close stops all of them.
 //
 // The session ends, with a Closed event, on Close, when its connection
@@ -228,7 +354,8 @@ func (Closed) sessionEvent()       {}
 //
 // Keep-alives are not sent. Incoming empty messages (the binding SEND, a
 // peer's keep-alive) are answered but not reported. Incoming aborted
-// messages ('#') are dropped with a debug log. The receiver sends
+// messages ('#') held in memory are dropped with a debug log; those
+// written to Storage are reported as ReceiveAborted. The receiver sends
 // success REPORTs when asked but no failure REPORTs: its error responses
 // say enough for a direct connection.
 type Session struct {
@@ -243,8 +370,14 @@ type Session struct {
 	wg        sync.WaitGroup
 
 	// ra reassembles incoming messages; only the connection's reader
-	// goroutine uses it.
+	// goroutine uses it, and refused.
 	ra *Reassembler
+	// refused are the Message-IDs of incoming messages refused, with
+	// the code, the last maxRefused in refusedQ.
+	refused  map[string]int
+	refusedQ []string
+	// progressEvery is ProgressInterval with its default, < 0 for none.
+	progressEvery time.Duration
 
 	mu         sync.Mutex
 	local      URI
@@ -266,6 +399,15 @@ type Session struct {
 	txnHead    int
 	reportQ    []*outMsg // waiting for a success report, by deadline
 	reportHead int
+	// incoming are the messages being written to Storage, by
+	// Message-ID.
+	incoming map[string]*inStore
+	inSeq    uint64
+	// Accounting of the events in the channel, which is FIFO: pushed
+	// events so far, progress events among them, and progCum[n%len]
+	// the progress events among the first n pushed.
+	pushed, progPushed uint64
+	progCum            []uint64
 }
 
 type outMsg struct {
@@ -278,6 +420,9 @@ type outMsg struct {
 	lastQueued bool   // the last chunk was handed to the writer
 	done       bool   // its outcome was reported
 	deadline   time.Time
+	// Sender goroutine only: the last progress event (or the start).
+	progLast   time.Time
+	progressed bool
 }
 
 type txn struct {
@@ -309,6 +454,12 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if cfg.MaxQueuedEvents <= 0 {
 		cfg.MaxQueuedEvents = DefaultMaxQueuedEvents
 	}
+	if cfg.ProgressInterval == 0 {
+		cfg.ProgressInterval = DefaultProgressInterval
+	}
+	if cfg.MaxStoredMessageSize < 0 {
+		cfg.MaxStoredMessageSize = 0
+	}
 	u := cfg.LocalURI
 	if u.SessionID == "" {
 		u.SessionID = randomAlnum(20)
@@ -328,25 +479,37 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 			return nil, fmt.Errorf("msrp: accept type %s is not type/subtype, type/* or *", quoteTrunc(t))
 		}
 	}
+	// Room for MaxQueuedEvents ordinary events and MaxQueuedProgress
+	// progress events, then one NotDelivered per pending message, one
+	// ReceiveAborted per stored message in progress, the outcome that
+	// overflowed, and Closed: the final events never block (see
+	// emitLocked).
+	capacity := cfg.MaxQueuedEvents + MaxQueuedProgress + cfg.MaxPendingMessages + DefaultMaxMessages + 2
 	s := &Session{
-		cfg:   cfg,
-		log:   orDiscard(cfg.Logger).With("msrp_session", u.SessionID),
-		local: u,
-		// Room for MaxQueuedEvents ordinary events, then one NotDelivered
-		// per pending message, the outcome that overflowed, and Closed:
-		// the final events never block (see emitLocked).
-		events:    make(chan Event, cfg.MaxQueuedEvents+cfg.MaxPendingMessages+2),
-		done:      make(chan struct{}),
-		ready:     make(chan struct{}),
-		wake:      make(chan struct{}, 1),
-		timerWake: make(chan struct{}, 1),
-		pending:   make(map[string]*outMsg),
-		txns:      make(map[string]*txn),
-		ra: NewReassembler(ReassemblerOptions{
-			MaxMessageBytes: cfg.MaxMessageSize,
-			MaxTotalBytes:   max(cfg.MaxMessageSize, DefaultMaxTotalBytes),
-		}),
+		cfg:           cfg,
+		log:           orDiscard(cfg.Logger).With("msrp_session", u.SessionID),
+		local:         u,
+		progressEvery: cfg.ProgressInterval,
+		events:        make(chan Event, capacity),
+		progCum:       make([]uint64, capacity+1),
+		done:          make(chan struct{}),
+		ready:         make(chan struct{}),
+		wake:          make(chan struct{}, 1),
+		timerWake:     make(chan struct{}, 1),
+		pending:       make(map[string]*outMsg),
+		txns:          make(map[string]*txn),
+		incoming:      make(map[string]*inStore),
 	}
+	ropts := ReassemblerOptions{
+		MaxMessageBytes: cfg.MaxMessageSize,
+		MaxTotalBytes:   max(cfg.MaxMessageSize, DefaultMaxTotalBytes),
+		MaxMessages:     DefaultMaxMessages,
+	}
+	if cfg.Storage != nil {
+		ropts.Storage = s.openStorage
+		ropts.MaxStoredBytes = cfg.MaxStoredMessageSize
+	}
+	s.ra = NewReassembler(ropts)
 	return s, nil
 }
 
@@ -374,7 +537,10 @@ func (s *Session) LocalURI() URI {
 // them. An incoming message that does not fit is not answered (its
 // sender sees the connection close, never a 200), so nothing is lost
 // silently. Memory held by waiting Received events is bounded by
-// MaxQueuedEvents × MaxMessageSize.
+// MaxQueuedEvents × MaxMessageSize (messages written to Storage hold
+// none). Progress events (SendProgress, ReceiveProgress) have their own
+// room of MaxQueuedProgress: when it is full they are dropped, and they
+// never take the room of the other events nor cause ErrEventOverflow.
 func (s *Session) Events() <-chan Event { return s.events }
 
 // Done returns a channel closed when the session has ended.
@@ -644,6 +810,9 @@ func (s *Session) Send(msg OutgoingMessage) (string, error) {
 	if msg.Reader != nil && msg.Body != nil {
 		return "", errors.New("msrp: OutgoingMessage has both Body and Reader")
 	}
+	if msg.ChunkSize < 0 {
+		return "", errors.New("msrp: OutgoingMessage has a negative ChunkSize")
+	}
 	if msg.ContentType == "" && (len(msg.Body) > 0 || msg.Reader != nil) {
 		return "", errors.New("msrp: OutgoingMessage needs a ContentType with a body")
 	}
@@ -740,6 +909,18 @@ func (s *Session) terminateLocked(err error) {
 	}
 	s.pending = nil
 	s.queue = nil
+	inErr := err
+	if inErr == nil {
+		inErr = ErrSessionClosed
+	}
+	ins := make([]*inStore, 0, len(s.incoming))
+	for _, in := range s.incoming {
+		ins = append(ins, in)
+	}
+	slices.SortFunc(ins, func(a, b *inStore) int { return cmp.Compare(a.seq, b.seq) })
+	for _, in := range ins {
+		s.abortStoredLocked(in, inErr)
+	}
 	for _, t := range s.txns {
 		if t.bind != nil {
 			t.bind <- ErrSessionClosed
@@ -792,12 +973,49 @@ func (s *Session) connClosed(c *conn, err error) {
 
 // pushEventLocked puts ev in the channel without blocking; the capacity
 // reserved for the final events makes the default case a bug.
-func (s *Session) pushEventLocked(ev Event) {
+func (s *Session) pushEventLocked(ev Event) { s.putLocked(ev, false) }
+
+// putLocked puts ev in the channel without blocking and accounts for it.
+func (s *Session) putLocked(ev Event, progress bool) {
 	select {
 	case s.events <- ev:
 	default:
 		s.log.Error("msrp: event channel full, event dropped (bug)", "event", fmt.Sprintf("%T", ev))
+		return
 	}
+	s.pushed++
+	if progress {
+		s.progPushed++
+	}
+	s.progCum[s.pushed%uint64(len(s.progCum))] = s.progPushed
+}
+
+// waitingLocked returns the number of events in the channel, other than
+// progress events, and of progress events. The channel is FIFO and only
+// filled under mu, so the events in it are the last len(events) pushed.
+func (s *Session) waitingLocked() (ordinary, progress int) {
+	n := len(s.events)
+	before := s.progCum[(s.pushed-uint64(n))%uint64(len(s.progCum))]
+	progress = int(s.progPushed - before)
+	return n - progress, progress
+}
+
+// roomLocked reports whether an ordinary event fits.
+func (s *Session) roomLocked() bool {
+	ordinary, _ := s.waitingLocked()
+	return ordinary < s.cfg.MaxQueuedEvents
+}
+
+// progressLocked emits a progress event if it fits in its own room;
+// otherwise it is dropped.
+func (s *Session) progressLocked(ev Event) {
+	if s.closed {
+		return
+	}
+	if _, progress := s.waitingLocked(); progress >= MaxQueuedProgress {
+		return
+	}
+	s.putLocked(ev, true)
 }
 
 // emitLocked emits an ordinary event. When MaxQueuedEvents are already
@@ -807,12 +1025,12 @@ func (s *Session) emitLocked(ev Event) {
 	if s.closed {
 		return
 	}
-	if len(s.events) < s.cfg.MaxQueuedEvents {
-		s.events <- ev
+	if s.roomLocked() {
+		s.putLocked(ev, false)
 		return
 	}
 	switch ev.(type) {
-	case Delivered, NotDelivered:
+	case Delivered, NotDelivered, ReceiveAborted:
 		s.pushEventLocked(ev)
 	default:
 		s.log.Warn("msrp: event consumer too slow, event dropped", "event", fmt.Sprintf("%T", ev))
@@ -1013,6 +1231,10 @@ func (s *Session) transmit(c *conn, to, from []URI, m *outMsg) bool {
 		tmpl.FailureReport = m.mode
 	}
 	size := s.cfg.ChunkSize
+	if m.msg.ChunkSize > 0 {
+		size = m.msg.ChunkSize
+	}
+	m.progLast = time.Now()
 	if m.msg.Reader == nil {
 		body := m.msg.Body
 		total := int64(len(body))
@@ -1043,6 +1265,7 @@ func (s *Session) transmit(c *conn, to, from []URI, m *outMsg) bool {
 		total = -1
 	}
 	ck := NewChunker(&tmpl, m.msg.Reader, total, size)
+	ck.reuse = true // sendChunk copies each chunk into its frame
 	for {
 		ch, err := ck.Next()
 		if err == io.EOF {
@@ -1095,7 +1318,9 @@ func (s *Session) sendChunk(c *conn, m *outMsg, ch *Message, last bool, total in
 			ch.TransactionID = NewTransactionID()
 		}
 	}
-	f, err := encodeFrame(ch)
+	// The Chunker, or the loop above, checked the body against the
+	// transaction-id.
+	f, err := encodeFrameChecked(ch, true)
 	if err != nil {
 		s.mu.Lock()
 		s.finishLocked(m, NotDelivered{MessageID: m.id, Reason: err.Error()})
@@ -1122,6 +1347,9 @@ func (s *Session) sendChunk(c *conn, m *outMsg, ch *Message, last bool, total in
 		m.lastQueued = true
 		m.size = total
 	}
+	// Before the chunk is handed over, so that it comes before the
+	// outcome its response may bring.
+	s.sendProgressLocked(m, ch.ByteRange.End, ch.ByteRange.Total, last)
 	s.mu.Unlock()
 	if err := c.sendData(f); err != nil {
 		return chunkStopAll
@@ -1178,6 +1406,7 @@ func (s *Session) handleRequest(c *conn, m *Message) {
 	local := s.local
 	s.mu.Unlock()
 	if !m.ToPath[0].Equal(local) {
+		s.ra.unstream(m)
 		c.respond(m, StatusNoSession, "")
 		return
 	}
@@ -1187,6 +1416,7 @@ func (s *Session) handleRequest(c *conn, m *Message) {
 	case MethodREPORT:
 		s.handleReport(m)
 	default:
+		s.ra.unstream(m)
 		c.respond(m, StatusUnknownMethod, "")
 	}
 }
@@ -1210,62 +1440,94 @@ func (s *Session) accepts(ct string) bool {
 	return false
 }
 
-// discardIncoming forgets a message whose chunk was refused.
-func (s *Session) discardIncoming(id string) { s.ra.Discard(id) }
-
 func (s *Session) handleSend(c *conn, m *Message) {
 	if !s.accepts(m.ContentType) {
 		c.respond(m, StatusUnsupportedMedia, "")
-		s.ra.Discard(m.MessageID)
+		s.dropIncoming(m.MessageID, &StatusError{Code: StatusUnsupportedMedia, Comment: "Content-Type " + m.ContentType + " not accepted"})
+		return
+	}
+	if code, ok := s.refused[m.MessageID]; ok {
+		s.ra.unstream(m)
+		c.respond(m, code, "")
 		return
 	}
 	var first *Message
 	var body []byte
+	var size int64
+	var in *inStore // the message is written to Storage
 	r := m.Range()
-	if m.Flag == FlagComplete && r.Start == 1 && (r.Total < 0 || int64(len(m.Body)) == r.Total) && s.ra.Pending() == 0 {
+	// Without a Storage to ask, or for an empty message (a binding SEND,
+	// a keep-alive).
+	storable := s.cfg.Storage != nil && (len(m.Body) > 0 || s.ra.streaming(m))
+	if !storable && m.Flag == FlagComplete && r.Start == 1 && (r.Total < 0 || int64(len(m.Body)) == r.Total) && s.ra.Pending() == 0 {
 		// The whole message in one chunk, the common case: no copy.
 		if int64(len(m.Body)) > s.cfg.MaxMessageSize {
 			c.respond(m, StatusStopSending, "")
 			return
 		}
 		body = m.Body
+		size = int64(len(body))
 		f := *m
 		f.Body = nil
 		first = &f
 	} else {
 		a, err := s.ra.Add(m)
 		if err != nil {
-			code := StatusBadRequest
-			var pe *ProtocolError
-			if errors.As(err, &pe) {
-				code = pe.Code
-			}
 			s.log.Debug("msrp: chunk refused", "message_id", m.MessageID, "err", err)
-			c.respond(m, code, "")
-			s.ra.Discard(m.MessageID)
+			c.respond(m, errorStatus(err), "")
+			s.dropIncoming(m.MessageID, err)
 			return
+		}
+		in, _ = a.Storage.(*inStore)
+		if in != nil {
+			// A chunk is answered 200 once its octets are in Storage.
+			if err := in.flush(a.Total); err != nil {
+				s.log.Debug("msrp: storage failed", "message_id", m.MessageID, "err", err)
+				c.respond(m, StatusStopSending, "")
+				if a.State == AssemblyPartial {
+					s.ra.Discard(a.MessageID)
+				}
+				s.refuse(a.MessageID, StatusStopSending)
+				s.abortStored(in, fmt.Errorf("msrp: storing message %s: %w", a.MessageID, err))
+				return
+			}
 		}
 		switch a.State {
 		case AssemblyPartial:
 			c.respond(m, StatusOK, "")
+			if in != nil {
+				s.receiveProgress(in, false, 0)
+			}
 			return
 		case AssemblyAborted:
 			c.respond(m, StatusOK, "")
-			s.log.Debug("msrp: incoming message aborted", "message_id", a.MessageID, "received", a.Received)
+			if in != nil {
+				s.abortStored(in, ErrMessageAborted)
+			} else {
+				s.log.Debug("msrp: incoming message aborted", "message_id", a.MessageID, "received", a.Received)
+			}
 			return
 		}
-		first, body = a.First, a.Body
+		first, body, size = a.First, a.Body, a.Size
 	}
 	// The message is reported before its last chunk is answered: when
 	// the event does not fit, the session closes without answering, so
 	// the sender never takes a message the application did not get for
 	// delivered.
-	if len(body) > 0 || first.ContentType != "" { // else a binding SEND or keep-alive
+	if in != nil || len(body) > 0 || first.ContentType != "" { // else a binding SEND or keep-alive
+		if in != nil {
+			s.receiveProgress(in, true, size)
+		}
 		s.mu.Lock()
-		ok := !s.closed && len(s.events) < s.cfg.MaxQueuedEvents
+		ok := !s.closed && s.roomLocked()
 		if ok {
-			s.events <- Received{MessageID: first.MessageID, ContentType: first.ContentType, Body: body, Headers: first.Headers, First: first}
-		} else {
+			ev := Received{MessageID: first.MessageID, ContentType: first.ContentType, Body: body, Size: size, Headers: first.Headers, First: first}
+			if in != nil {
+				s.finishStoredLocked(in)
+				ev.Storage = in.w
+			}
+			s.putLocked(ev, false)
+		} else if !s.closed {
 			s.log.Warn("msrp: event consumer too slow, message refused", "message_id", first.MessageID)
 			s.terminateLocked(ErrEventOverflow)
 		}
@@ -1276,8 +1538,7 @@ func (s *Session) handleSend(c *conn, m *Message) {
 	}
 	c.respond(m, StatusOK, "")
 	if first.WantsSuccessReport() {
-		n := int64(len(body))
-		c.queueCtrl(NewReport(first, ByteRange{Start: 1, End: n, Total: n}, Status{Code: StatusOK, Comment: "OK"}))
+		c.queueCtrl(NewReport(first, ByteRange{Start: 1, End: size, Total: size}, Status{Code: StatusOK, Comment: "OK"}))
 	}
 }
 

@@ -37,7 +37,11 @@ func (m *Message) Marshal() ([]byte, error) {
 // without breaking the framing, and returns an error wrapping
 // ErrEndLineInBody when the body contains "-------<tid>": the caller then
 // picks another transaction-id. On error b is returned unchanged.
-func (m *Message) AppendTo(b []byte) ([]byte, error) {
+func (m *Message) AppendTo(b []byte) ([]byte, error) { return m.appendTo(b, false) }
+
+// appendTo is AppendTo; with checked, the caller has made sure that the
+// body does not contain the end-line.
+func (m *Message) appendTo(b []byte, checked bool) ([]byte, error) {
 	orig := len(b)
 	flag := m.Flag
 	if flag == 0 {
@@ -51,7 +55,7 @@ func (m *Message) AppendTo(b []byte) ([]byte, error) {
 		return b[:orig], err
 	}
 	if len(m.Body) > 0 {
-		if ContainsEndLine(m.Body, m.TransactionID) {
+		if !checked && ContainsEndLine(m.Body, m.TransactionID) {
 			return b[:orig], fmt.Errorf("msrp: transaction %s: %w", m.TransactionID, ErrEndLineInBody)
 		}
 		b = append(b, "\r\n"...)

@@ -107,42 +107,118 @@ type ChatFailData struct {
 // (the peer's success REPORT) or not delivered (an error, a timeout, or
 // the stream ending first): nothing is lost silently.
 type MSRPChat struct {
-	mgr  *Manager
+	msrpStream
 	lis  *msrp.Listener
-	ms   *msrp.Session
-	cfg  MSRPConfig
 	addr netip.Addr
 
-	mu        sync.Mutex
+	// Guarded by mu.
 	sess      *Session // the owning session, nil while standalone
 	localURI  core.SIPURI
 	remoteURI core.SIPURI
-	offered   bool // we made the offer (else we answered)
-	active    bool // we connect (RFC 6135 setup)
-	started   bool // Apply called
 	connected bool
-	ended     bool
 	done      chan struct{} // closed when the events goroutine returned
-	cancel    context.CancelFunc
-	wg        sync.WaitGroup
+}
+
+// msrpStream is what the chat and file-transfer streams share: their MSRP
+// session and its set-up from the offer/answer (RFC 6135 roles).
+type msrpStream struct {
+	mgr *Manager
+	ms  *msrp.Session
+	cfg MSRPConfig
+
+	mu      sync.Mutex
+	offered bool // we made the offer (else we answered)
+	active  bool // we connect (RFC 6135 setup)
+	started bool // Apply called
+	ended   bool
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+}
+
+// start reads the remote's path and setup, marks the stream started and
+// returns what connect needs; what names the stream in errors.
+func (st *msrpStream) start(remote sdp.Media, what string) (path []msrp.URI, active bool, ctx context.Context, err error) {
+	rm, err := sdp.ParseMSRP(remote)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	for _, p := range rm.Path {
+		u, err := msrp.ParseURI(p)
+		if err != nil {
+			return nil, false, nil, fmt.Errorf("%s: remote path: %w", what, err)
+		}
+		path = append(path, u)
+	}
+	if len(path) == 0 {
+		return nil, false, nil, fmt.Errorf("%s: the remote has no a=path", what)
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.started || st.ended {
+		return nil, false, nil, fmt.Errorf("%s: already started", what)
+	}
+	st.started = true
+	if st.offered {
+		// The answerer chose: "active" means it connects to us; anything
+		// else ("passive", or none: RFC 4145 section 4) means we connect.
+		st.active = !strings.EqualFold(rm.Setup, sdp.SetupActive)
+	}
+	timeout := st.cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ctx, st.cancel = context.WithTimeout(context.Background(), timeout)
+	return path, st.active, ctx, nil
+}
+
+// connect sets the connection up in the background: Connect when active,
+// else Accept on the listener. On failure it posts failName from sender
+// (unless the stream was ended meanwhile) and closes the MSRP session,
+// which reports what was queued as not delivered.
+func (st *msrpStream) connect(ctx context.Context, path []msrp.URI, active bool, sender any, failName string) {
+	st.wg.Add(1)
+	go func() {
+		defer st.wg.Done()
+		defer st.cancel()
+		var err error
+		if active {
+			err = st.ms.Connect(ctx, path)
+		} else {
+			err = st.ms.Accept(ctx, path)
+		}
+		if err != nil {
+			st.mgr.log.Debug("MSRP stream did not connect", "active", active, "error", err)
+			st.mu.Lock()
+			ended := st.ended
+			st.mu.Unlock()
+			if !ended {
+				st.mgr.center.Post(failName, sender, ChatFailData{Timestamp: now(), Reason: err.Error()})
+			}
+			st.ms.Close()
+		}
+	}()
+}
+
+// stop marks the stream ended and stops its set-up; it reports whether it
+// was already ended, and whether it had started.
+func (st *msrpStream) stop() (already, started bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ended {
+		return true, st.started
+	}
+	st.ended = true
+	if st.cancel != nil {
+		st.cancel()
+	}
+	return false, st.started
 }
 
 // NewChat returns a chat stream for sessions of a: it listens for its MSRP
 // connection on the manager's listener for the stream's address (made on
 // first use) and posts MSRPChatDidInitialize. End releases it.
 func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
-	m.mu.Lock()
-	started, media := m.started, m.media
-	m.mu.Unlock()
-	if !started || media == nil {
-		return nil, errNotStarted
-	}
-	cfg := m.cfg.Media.MSRP
-	addr := cfg.LocalAddress
-	if !addr.IsValid() || addr.IsUnspecified() {
-		addr = media.localAddress(sipHost)
-	}
-	lis, err := m.chatListener(addr, cfg)
+	cfg, addr, lis, err := m.msrpListenerFor(sipHost)
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
 	}
@@ -152,7 +228,7 @@ func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
 	}
-	c := &MSRPChat{mgr: m, lis: lis, ms: ms, cfg: cfg, addr: addr, done: make(chan struct{})}
+	c := &MSRPChat{msrpStream: msrpStream{mgr: m, ms: ms, cfg: cfg}, lis: lis, addr: addr, done: make(chan struct{})}
 	m.chatMu.Lock()
 	if m.chats == nil {
 		m.chats = map[*MSRPChat]struct{}{}
@@ -172,6 +248,24 @@ func clientTLS(conf *tls.Config) *tls.Config {
 	c := conf.Clone()
 	c.ServerName = ""
 	return c
+}
+
+// msrpListenerFor returns the MSRP configuration, the local address and
+// its listener for a stream of a session on sipHost.
+func (m *Manager) msrpListenerFor(sipHost string) (MSRPConfig, netip.Addr, *msrp.Listener, error) {
+	m.mu.Lock()
+	started, media := m.started, m.media
+	m.mu.Unlock()
+	cfg := m.cfg.Media.MSRP
+	if !started || media == nil {
+		return cfg, netip.Addr{}, nil, errNotStarted
+	}
+	addr := cfg.LocalAddress
+	if !addr.IsValid() || addr.IsUnspecified() {
+		addr = media.localAddress(sipHost)
+	}
+	lis, err := m.chatListener(addr, cfg)
+	return cfg, addr, lis, err
 }
 
 // chatListener returns the MSRP listener of addr, made on first use.
@@ -197,12 +291,15 @@ func (m *Manager) chatListener(addr netip.Addr, cfg MSRPConfig) (*msrp.Listener,
 // listeners (Manager.Stop).
 func (m *Manager) closeChats() {
 	m.chatMu.Lock()
-	var chats []*MSRPChat
+	var ended []interface{ End() }
 	for c := range m.chats {
-		chats = append(chats, c)
+		ended = append(ended, c)
+	}
+	for t := range m.transfers {
+		ended = append(ended, t)
 	}
 	m.chatMu.Unlock()
-	for _, c := range chats {
+	for _, c := range ended {
 		c.End()
 	}
 	m.chatMu.Lock()
@@ -279,62 +376,13 @@ func acceptsChat(types []string) bool {
 // background (within MSRPConfig.StartTimeout); MSRPChatDidStart or
 // MSRPChatDidFail tells the outcome.
 func (c *MSRPChat) Apply(local, remote sdp.Media) error {
-	rm, err := sdp.ParseMSRP(remote)
+	path, active, ctx, err := c.start(remote, "chat stream")
 	if err != nil {
 		return err
 	}
-	if len(rm.Path) == 0 {
-		return errors.New("chat stream: the remote has no a=path")
-	}
-	var path []msrp.URI
-	for _, p := range rm.Path {
-		u, err := msrp.ParseURI(p)
-		if err != nil {
-			return fmt.Errorf("chat stream: remote path: %w", err)
-		}
-		path = append(path, u)
-	}
-	c.mu.Lock()
-	if c.started || c.ended {
-		c.mu.Unlock()
-		return errors.New("chat stream: already started")
-	}
-	c.started = true
-	if c.offered {
-		// The answerer chose: "active" means it connects to us; anything
-		// else ("passive", or none: RFC 4145 section 4) means we connect.
-		c.active = !strings.EqualFold(rm.Setup, sdp.SetupActive)
-	}
-	active := c.active
-	timeout := c.cfg.StartTimeout
-	if timeout <= 0 {
-		timeout = 15 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	c.cancel = cancel
-	c.mu.Unlock()
-	c.wg.Add(2)
+	c.wg.Add(1)
 	go c.events()
-	go func() {
-		defer c.wg.Done()
-		defer cancel()
-		var err error
-		if active {
-			err = c.ms.Connect(ctx, path)
-		} else {
-			err = c.ms.Accept(ctx, path)
-		}
-		if err != nil {
-			c.mgr.log.Debug("chat stream did not connect", "active", active, "error", err)
-			c.mu.Lock()
-			ended := c.ended
-			c.mu.Unlock()
-			if !ended {
-				c.mgr.center.Post(ChatDidFail, c, ChatFailData{Timestamp: now(), Reason: err.Error()})
-			}
-			c.ms.Close() // the queued messages are reported not delivered
-		}
-	}()
+	c.connect(ctx, path, active, c, ChatDidFail)
 	return nil
 }
 
@@ -483,17 +531,10 @@ func (c *MSRPChat) Connected() bool {
 // (MSRPChatDidNotDeliverMessage), then MSRPChatWillEnd and MSRPChatDidEnd
 // are posted. It is idempotent.
 func (c *MSRPChat) End() {
-	c.mu.Lock()
-	if c.ended {
-		c.mu.Unlock()
+	already, started := c.stop()
+	if already {
 		return
 	}
-	c.ended = true
-	started := c.started
-	if c.cancel != nil {
-		c.cancel()
-	}
-	c.mu.Unlock()
 	c.mgr.center.Post(ChatWillEnd, c, TimestampData{Timestamp: now()})
 	c.ms.Close()
 	if started {

@@ -62,8 +62,9 @@ type Manager struct {
 	stopObs func()
 
 	chatMu        sync.Mutex
-	chatListeners map[netip.Addr]*msrp.Listener // per local address, made on first use
-	chats         map[*MSRPChat]struct{}        // not ended yet
+	chatListeners map[netip.Addr]*msrp.Listener  // per local address, made on first use
+	chats         map[*MSRPChat]struct{}         // not ended yet
+	transfers     map[*MSRPFileTransfer]struct{} // not ended yet
 }
 
 // follow routes inv's SIPInvitationChangedState to s.

@@ -1,0 +1,392 @@
+package session
+
+import (
+	"bytes"
+	"crypto/sha1"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sipsimple-go/sipsimple/msrp"
+	"github.com/sipsimple-go/sipsimple/sdp"
+)
+
+// Notification names posted by an MSRPFileTransfer (the sender), seed
+// 001's MSRPFileTransfer notifications, plus progress.
+const (
+	FileTransferDidInitialize     = "MSRPFileTransferDidInitialize"
+	FileTransferDidStart          = "MSRPFileTransferDidStart"
+	FileTransferDidFail           = "MSRPFileTransferDidFail"
+	FileTransferGotFile           = "MSRPFileTransferGotFile"
+	FileTransferDidDeliverFile    = "MSRPFileTransferDidDeliverFile"
+	FileTransferDidNotDeliverFile = "MSRPFileTransferDidNotDeliverFile"
+	FileTransferWillEnd           = "MSRPFileTransferWillEnd"
+	FileTransferDidEnd            = "MSRPFileTransferDidEnd"
+	// FileTransferProgress reports the bytes done (python-sipsimple's
+	// FileTransferHandlerProgress), at most every 200 ms.
+	FileTransferProgress = "MSRPFileTransferProgress"
+)
+
+// fileChunkSize is the chunk size of file transfers: 64 KiB, as
+// python-sipsimple sends files.
+const fileChunkSize = 64 << 10
+
+// FileData is the data of MSRPFileTransferGotFile, DidDeliverFile and
+// DidNotDeliverFile.
+type FileData struct {
+	Timestamp time.Time
+	// FileName is the file sent, or where the received file was saved.
+	FileName string
+	// Size is its size in octets.
+	Size int64
+	// Code and Reason say why it was not delivered (0 when the stream
+	// ended first).
+	Code   int
+	Reason string
+}
+
+// FileProgressData is the data of MSRPFileTransferProgress.
+type FileProgressData struct {
+	Timestamp   time.Time
+	Transferred int64
+	Total       int64
+}
+
+// MSRPFileTransfer is a file-transfer stream (RFC 5547, seed 001's
+// MSRPFileTransfer): one file sent over its own MSRP session, described
+// in SDP by a=file-selector (name, type, size, SHA-1) and
+// a=file-transfer-id. The sender streams the file from disk; the
+// receiver writes it into its directory under a name that overwrites
+// nothing, checks the SHA-1, and removes the file when the check fails.
+// Memory use does not depend on the file's size.
+type MSRPFileTransfer struct {
+	msrpStream
+	addr string
+
+	sending  bool
+	path     string // the file sent
+	selector sdp.FileSelector
+	id       string // file-transfer-id
+	dir      string // where a received file goes
+
+	// Guarded by mu.
+	file  *os.File // the file being received
+	saved string
+}
+
+// NewFileTransfer prepares sending the file at path: it reads the file
+// once to compute its SHA-1 (RFC 5547's file-selector hash) and posts
+// MSRPFileTransferDidInitialize. Offer gives the SDP to send.
+func (m *Manager) NewFileTransfer(sipHost, path string) (*MSRPFileTransfer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("file transfer: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("file transfer: %w", err)
+	}
+	if !st.Mode().IsRegular() || st.Size() == 0 {
+		return nil, fmt.Errorf("file transfer: %s is not a regular, non-empty file", path)
+	}
+	h := sha1.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("file transfer: hashing %s: %w", path, err)
+	}
+	ctype := mime.TypeByExtension(filepath.Ext(path))
+	if ctype == "" {
+		ctype = "application/octet-stream"
+	}
+	sel := sdp.FileSelector{Name: filepath.Base(path), Type: ctype, Size: st.Size(),
+		Hash: &sdp.Hash{Algorithm: "sha-1", Value: h.Sum(nil)}}
+	t, err := m.newFileTransfer(sipHost, true, sel, msrp.NewMessageID())
+	if err != nil {
+		return nil, err
+	}
+	t.path = path
+	return t, nil
+}
+
+// NewIncomingFileTransfer prepares receiving the file a peer offers in
+// offer (an m=message line with a=file-selector) into dir; Answer gives
+// the SDP answer.
+func (m *Manager) NewIncomingFileTransfer(sipHost string, offer sdp.Media, dir string) (*MSRPFileTransfer, error) {
+	x, err := sdp.ParseMSRP(offer)
+	if err != nil {
+		return nil, err
+	}
+	if x.FileSelector == nil || x.FileSelector.Name == "" || len(x.Path) == 0 {
+		return nil, errors.New("file transfer: the offer has no file-selector name or no path")
+	}
+	if x.FileSelector.Hash != nil && !strings.EqualFold(x.FileSelector.Hash.Algorithm, "sha-1") {
+		return nil, fmt.Errorf("file transfer: hash %s not supported (sha-1 is)", x.FileSelector.Hash.Algorithm)
+	}
+	if dir == "" {
+		return nil, errors.New("file transfer: no directory to receive into")
+	}
+	t, err := m.newFileTransfer(sipHost, false, *x.FileSelector, x.FileTransferID)
+	if err != nil {
+		return nil, err
+	}
+	t.dir = dir
+	return t, nil
+}
+
+func (m *Manager) newFileTransfer(sipHost string, sending bool, sel sdp.FileSelector, id string) (*MSRPFileTransfer, error) {
+	cfg, addr, lis, err := m.msrpListenerFor(sipHost)
+	if err != nil {
+		return nil, fmt.Errorf("file transfer: %w", err)
+	}
+	t := &MSRPFileTransfer{msrpStream: msrpStream{mgr: m, cfg: cfg}, addr: addr.String(), sending: sending, selector: sel, id: id}
+	sc := msrp.SessionConfig{AcceptTypes: []string{"*"}, TLSConfig: clientTLS(cfg.TLS), Logger: m.log}
+	if !sending {
+		sc.Storage = t.storage
+	}
+	if t.ms, err = lis.NewSession(sc); err != nil {
+		return nil, fmt.Errorf("file transfer: %w", err)
+	}
+	m.chatMu.Lock()
+	if m.transfers == nil {
+		m.transfers = map[*MSRPFileTransfer]struct{}{}
+	}
+	m.transfers[t] = struct{}{}
+	m.chatMu.Unlock()
+	m.center.Post(FileTransferDidInitialize, t, TimestampData{Timestamp: now()})
+	return t, nil
+}
+
+// FileSelector describes the file (name, type, size, hash).
+func (t *MSRPFileTransfer) FileSelector() sdp.FileSelector { return t.selector }
+
+// media builds our m=message line.
+func (t *MSRPFileTransfer) media(setup string) sdp.Media {
+	u := t.ms.LocalURI()
+	sel := t.selector
+	x := sdp.MSRPMedia{Path: []string{u.String()}, AcceptTypes: []string{"*"}, Setup: setup, Secure: u.Secure,
+		FileSelector: &sel, FileTransferID: t.id, FileDisposition: "attachment"}
+	dir := sdp.RecvOnly
+	if t.sending {
+		dir = sdp.SendOnly
+	}
+	return x.Media(u.Port, t.addr, dir)
+}
+
+// Offer returns the SDP offer of a file to send (sendonly).
+func (t *MSRPFileTransfer) Offer() sdp.Media {
+	t.mu.Lock()
+	t.offered = true
+	t.mu.Unlock()
+	return t.media(sdp.OfferSetup())
+}
+
+// Answer returns the SDP answer (recvonly) to the offer the transfer was
+// made from.
+func (t *MSRPFileTransfer) Answer(remote sdp.Media) (sdp.Media, error) {
+	x, err := sdp.ParseMSRP(remote)
+	if err != nil {
+		return sdp.Media{}, err
+	}
+	setup, active := sdp.AnswerSetup(x.Setup)
+	t.mu.Lock()
+	t.active = active
+	t.mu.Unlock()
+	return t.media(setup), nil
+}
+
+// Apply starts the transfer once offer and answer are known: the sender
+// sends the file as soon as the MSRP connection is up.
+func (t *MSRPFileTransfer) Apply(local, remote sdp.Media) error {
+	path, active, ctx, err := t.start(remote, "file transfer")
+	if err != nil {
+		return err
+	}
+	cancel := t.cancel
+	if t.sending {
+		f, err := os.Open(t.path)
+		if err != nil {
+			cancel()
+			return fmt.Errorf("file transfer: %w", err)
+		}
+		// Queued now, sent once connected; f is closed when the MSRP
+		// session is done.
+		if _, err := t.ms.Send(msrp.OutgoingMessage{ContentType: t.selector.Type, Reader: f, Size: t.selector.Size,
+			ChunkSize: fileChunkSize, MessageID: t.id,
+			Headers: []msrp.Header{{Name: "Content-Disposition", Value: `attachment; filename="` + headerSafe(t.selector.Name) + `"`}}}); err != nil {
+			f.Close()
+			cancel()
+			return fmt.Errorf("file transfer: %w", err)
+		}
+		t.wg.Add(1)
+		go func() {
+			defer t.wg.Done()
+			<-t.ms.Done()
+			f.Close()
+		}()
+	}
+	t.wg.Add(1)
+	go t.events()
+	t.connect(ctx, path, active, t, FileTransferDidFail)
+	return nil
+}
+
+// storage opens the file a received message goes into: a new file in the
+// directory, named after the selector and never overwriting another.
+func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
+	if t.selector.Size >= 0 && first.ByteRange.Total >= 0 && first.ByteRange.Total != t.selector.Size {
+		return nil, &msrp.StatusError{Code: 413, Comment: "size differs from the file-selector"}
+	}
+	if err := os.MkdirAll(t.dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, name, err := createUnique(t.dir, t.selector.Name)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	t.file, t.saved = f, name
+	t.mu.Unlock()
+	return f, nil
+}
+
+// createUnique creates name in dir, or "base (1).ext", "base (2).ext"...
+// when it exists; the name is reduced to its base so that a peer cannot
+// write outside dir.
+func createUnique(dir, name string) (*os.File, string, error) {
+	name = filepath.Base(filepath.Clean("/" + strings.ReplaceAll(name, "\\", "/")))
+	if name == "/" || name == "." || name == "" {
+		name = "file"
+	}
+	ext := filepath.Ext(name)
+	base := strings.TrimSuffix(name, ext)
+	for i := 0; i < 1000; i++ {
+		n := name
+		if i > 0 {
+			n = base + " (" + strconv.Itoa(i) + ")" + ext
+		}
+		p := filepath.Join(dir, n)
+		f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err == nil {
+			return f, p, nil
+		}
+		if !errors.Is(err, os.ErrExist) {
+			return nil, "", err
+		}
+	}
+	return nil, "", fmt.Errorf("no free name for %s in %s", name, dir)
+}
+
+// events turns the MSRP session's events into notifications.
+func (t *MSRPFileTransfer) events() {
+	defer t.wg.Done()
+	for ev := range t.ms.Events() {
+		switch ev := ev.(type) {
+		case msrp.Connected:
+			t.mgr.center.Post(FileTransferDidStart, t, TimestampData{Timestamp: now()})
+		case msrp.SendProgress:
+			t.mgr.center.Post(FileTransferProgress, t, FileProgressData{Timestamp: now(), Transferred: ev.Sent, Total: ev.Total})
+		case msrp.ReceiveProgress:
+			t.mgr.center.Post(FileTransferProgress, t, FileProgressData{Timestamp: now(), Transferred: ev.Received, Total: ev.Total})
+		case msrp.Delivered:
+			t.mgr.center.Post(FileTransferDidDeliverFile, t, FileData{Timestamp: now(), FileName: t.path, Size: t.selector.Size})
+		case msrp.NotDelivered:
+			if ev.MessageID == t.id {
+				t.mgr.center.Post(FileTransferDidNotDeliverFile, t, FileData{Timestamp: now(), FileName: t.path,
+					Size: t.selector.Size, Code: ev.Code, Reason: ev.Reason})
+			}
+		case msrp.Received:
+			t.received(ev)
+		case msrp.ReceiveAborted:
+			t.closeFile(true)
+			t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(),
+				Reason: fmt.Sprintf("incomplete file: %d of %d octets", ev.Received, ev.Total)})
+		}
+	}
+}
+
+// received checks a received file against the selector's size and hash:
+// MSRPFileTransferGotFile, or MSRPFileTransferDidFail with the file
+// removed.
+func (t *MSRPFileTransfer) received(ev msrp.Received) {
+	t.mu.Lock()
+	f, name := t.file, t.saved
+	t.mu.Unlock()
+	if f == nil {
+		return // an in-memory message (not the file)
+	}
+	reason := ""
+	if t.selector.Size >= 0 && ev.Size != t.selector.Size {
+		reason = fmt.Sprintf("incomplete file: %d of %d octets", ev.Size, t.selector.Size)
+	} else if t.selector.Hash != nil {
+		h := sha1.New()
+		if _, err := io.Copy(h, io.NewSectionReader(f, 0, ev.Size)); err != nil {
+			reason = "reading the file back: " + err.Error()
+		} else if !bytes.Equal(h.Sum(nil), t.selector.Hash.Value) {
+			reason = "file hash mismatch"
+		}
+	}
+	if reason != "" {
+		t.closeFile(true)
+		t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(), Reason: reason})
+		return
+	}
+	t.closeFile(false)
+	t.mgr.center.Post(FileTransferGotFile, t, FileData{Timestamp: now(), FileName: name, Size: ev.Size})
+}
+
+// closeFile closes the file being received, removing it when drop.
+func (t *MSRPFileTransfer) closeFile(drop bool) {
+	t.mu.Lock()
+	f, name := t.file, t.saved
+	t.file = nil
+	t.mu.Unlock()
+	if f == nil {
+		return
+	}
+	f.Close()
+	if drop {
+		os.Remove(name)
+	}
+}
+
+// End ends the transfer (MSRPFileTransferWillEnd, DidEnd); a file still
+// being received is removed. It is idempotent.
+func (t *MSRPFileTransfer) End() {
+	already, started := t.stop()
+	if already {
+		return
+	}
+	t.mgr.center.Post(FileTransferWillEnd, t, TimestampData{Timestamp: now()})
+	t.ms.Close()
+	if started {
+		t.wg.Wait()
+	} else {
+		for range t.ms.Events() {
+		}
+	}
+	t.closeFile(true) // incomplete: a complete file was closed already
+	t.mgr.chatMu.Lock()
+	delete(t.mgr.transfers, t)
+	t.mgr.chatMu.Unlock()
+	t.mgr.center.Post(FileTransferDidEnd, t, TimestampData{Timestamp: now()})
+}
+
+// headerSafe makes name fit in a quoted header parameter: control
+// characters dropped, double quotes and backslashes replaced.
+func headerSafe(name string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			return -1
+		case r == '"' || r == '\\':
+			return '_'
+		}
+		return r
+	}, name)
+}

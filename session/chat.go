@@ -351,6 +351,9 @@ func (c *MSRPChat) Answer(remote sdp.Media) (sdp.Media, error) {
 	if len(rm.Path) == 0 {
 		return sdp.Media{}, errors.New("chat stream: the offer has no a=path")
 	}
+	if rm.FileSelector != nil {
+		return sdp.Media{}, errors.New("chat stream: the offer is a file transfer (a=file-selector)")
+	}
 	if !acceptsChat(rm.AcceptTypes) {
 		return sdp.Media{}, fmt.Errorf("chat stream: the offer accepts none of %v (accept-types %v)", chatAcceptTypes, rm.AcceptTypes)
 	}

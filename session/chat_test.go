@@ -156,6 +156,9 @@ func TestChatAnswerRefusesBadOffers(t *testing.T) {
 		{Type: "audio", Port: 4000, Proto: "RTP/AVP", Formats: []string{"0"}},
 		sdp.MSRPMedia{AcceptTypes: []string{"text/plain"}}.Media(2855, "127.0.0.1", sdp.SendRecv), // no path
 		sdp.MSRPMedia{Path: []string{"msrp://127.0.0.1:2855/abc;tcp"}, AcceptTypes: []string{"image/png"}}.Media(2855, "127.0.0.1", sdp.SendRecv),
+		// A file transfer offer (RFC 5547) is not a chat, even with accept-types *.
+		sdp.MSRPMedia{Path: []string{"msrp://127.0.0.1:2855/abc;tcp"}, AcceptTypes: []string{"*"},
+			FileSelector: &sdp.FileSelector{Name: "a.txt", Size: 3}}.Media(2855, "127.0.0.1", sdp.SendOnly),
 	} {
 		if _, err := c.Answer(m); err == nil {
 			t.Errorf("answer to %+v succeeded", m)

@@ -359,5 +359,5 @@ func mediaOf(d *sdp.Description) []sdp.Media {
 // take (a path and a type we accept).
 func chatOfferUsable(m sdp.Media) bool {
 	x, err := sdp.ParseMSRP(m)
-	return err == nil && len(x.Path) > 0 && acceptsChat(x.AcceptTypes)
+	return err == nil && len(x.Path) > 0 && x.FileSelector == nil && acceptsChat(x.AcceptTypes)
 }

@@ -161,6 +161,9 @@ func (e *Engine) watchLate2xx(callID string, seq uint32, f func(*sip.Response)) 
 // 3261 13.2.2.4: retransmissions are ACKed again, other forks' answers
 // are ACKed and ended); the rest are dropped.
 func (e *Engine) unhandledResponse(res *sip.Response) {
+	if e.stopping.Load() {
+		return
+	}
 	if cseq, id := res.CSeq(), res.CallID(); res.IsSuccess() && cseq != nil && id != nil && cseq.MethodName == sip.INVITE {
 		if h, ok := e.late2xx.Load(finalWatchKey(id.Value(), cseq.SeqNo)); ok {
 			h.(*late2xx).f(res)

@@ -559,7 +559,9 @@ func (i *Invitation) endFork(req *sip.Request, res *sip.Response) {
 // writeRequest sends a request outside any transaction (an ACK to a 2xx).
 func (e *Engine) writeRequest(req *sip.Request) {
 	client := e.Client()
-	if client == nil {
+	if client == nil || e.stopping.Load() {
+		// Stopping: sipgo would open a new socket for a destination its
+		// cleared pool no longer knows, and leak its reader.
 		return
 	}
 	if err := client.WriteRequest(req, sipgo.ClientRequestBuild); err != nil {

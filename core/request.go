@@ -116,7 +116,7 @@ func (e *Engine) transactOnce(ctx context.Context, req *sip.Request) (*sip.Respo
 // build a CANCEL).
 func (e *Engine) transactSent(ctx context.Context, req *sip.Request, sent func()) (*sip.Response, error) {
 	client := e.Client()
-	if client == nil {
+	if client == nil || e.stopping.Load() {
 		return nil, ErrEngineNotRunning
 	}
 	var udpRoute *Route

@@ -199,6 +199,13 @@ func (st *msrpStream) connect(ctx context.Context, path []msrp.URI, active bool,
 	}()
 }
 
+// Applied reports whether Apply was called (the offer/answer is done).
+func (st *msrpStream) Applied() bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.started
+}
+
 // stop marks the stream ended and stops its set-up; it reports whether it
 // was already ended, and whether it had started.
 func (st *msrpStream) stop() (already, started bool) {
@@ -514,13 +521,6 @@ func (c *MSRPChat) SendComposingIndication(state string, refresh time.Duration) 
 	}
 	_, err = c.ms.Send(msrp.OutgoingMessage{ContentType: payloads.IsComposingContentType, Body: b, FailureReport: "no"})
 	return err
-}
-
-// Applied reports whether Apply was called (the offer/answer is done).
-func (c *MSRPChat) Applied() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.started
 }
 
 // Connected reports whether the stream's MSRP connection is up.

@@ -78,6 +78,10 @@ type MSRPFileTransfer struct {
 	// Guarded by mu.
 	file  *os.File // the file being received
 	saved string
+
+	// onOutcome, when set, is called (from the events goroutine) once
+	// the sent file is delivered or not: its session ends.
+	onOutcome func()
 }
 
 // NewFileTransfer prepares sending the file at path: it reads the file
@@ -100,7 +104,9 @@ func (m *Manager) NewFileTransfer(sipHost, path string) (*MSRPFileTransfer, erro
 	if _, err := io.Copy(h, f); err != nil {
 		return nil, fmt.Errorf("file transfer: hashing %s: %w", path, err)
 	}
-	ctype := mime.TypeByExtension(filepath.Ext(path))
+	// The file-selector's type has no blanks ("text/plain;charset=utf-8",
+	// RFC 5547 section 5: selectors are separated by spaces).
+	ctype := strings.ReplaceAll(mime.TypeByExtension(filepath.Ext(path)), " ", "")
 	if ctype == "" {
 		ctype = "application/octet-stream"
 	}
@@ -295,10 +301,12 @@ func (t *MSRPFileTransfer) events() {
 			t.mgr.center.Post(FileTransferProgress, t, FileProgressData{Timestamp: now(), Transferred: ev.Received, Total: ev.Total})
 		case msrp.Delivered:
 			t.mgr.center.Post(FileTransferDidDeliverFile, t, FileData{Timestamp: now(), FileName: t.path, Size: t.selector.Size})
+			t.outcome()
 		case msrp.NotDelivered:
 			if ev.MessageID == t.id {
 				t.mgr.center.Post(FileTransferDidNotDeliverFile, t, FileData{Timestamp: now(), FileName: t.path,
 					Size: t.selector.Size, Code: ev.Code, Reason: ev.Reason})
+				t.outcome()
 			}
 		case msrp.Received:
 			t.received(ev)
@@ -307,6 +315,17 @@ func (t *MSRPFileTransfer) events() {
 			t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(),
 				Reason: fmt.Sprintf("incomplete file: %d of %d octets", ev.Received, ev.Total)})
 		}
+	}
+}
+
+// outcome calls onOutcome once.
+func (t *MSRPFileTransfer) outcome() {
+	t.mu.Lock()
+	f := t.onOutcome
+	t.onOutcome = nil
+	t.mu.Unlock()
+	if f != nil {
+		f()
 	}
 }
 

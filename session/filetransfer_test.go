@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"crypto/sha1"
 	"io"
 	"math/rand/v2"
@@ -81,14 +82,7 @@ func TestFileTransfer(t *testing.T) {
 		t.Fatalf("got file %+v", d)
 	}
 	alice.rec.wait(t, session.FileTransferDidDeliverFile, send)
-	f, err := os.Open(d.FileName)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha1.New()
-	io.Copy(h, f)
-	f.Close()
-	if string(h.Sum(nil)) != string(sum) {
+	if string(fileSHA1(t, d.FileName)) != string(sum) {
 		t.Fatal("received file differs")
 	}
 	alice.rec.wait(t, session.FileTransferProgress, send)
@@ -158,4 +152,61 @@ func TestFileTransferHashMismatch(t *testing.T) {
 	if _, err := alice.app.Sessions().NewFileTransfer("127.0.0.1", filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Error("NewFileTransfer of a missing file succeeded")
 	}
+}
+
+// SendFile: a session whose one stream sends a file; the callee sees the
+// stream "file-transfer", accepts it into a directory and gets the file;
+// the caller's session ends once the file is delivered.
+func TestSessionSendFile(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	dumpOnFailure(t, alice, bob)
+	dir := t.TempDir()
+	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		if err := n.Sender.(*session.Session).Accept(true, true); err == nil {
+			t.Error("Accept(audio, chat) took a file transfer")
+		}
+		if err := n.Sender.(*session.Session).AcceptFileTransfer(dir); err != nil {
+			t.Errorf("accept file transfer: %v", err)
+		}
+	})
+	src := filepath.Join(t.TempDir(), "notes.txt")
+	sum := writeRandomFile(t, src, 3<<20, 3)
+	s, err := alice.app.Sessions().NewSession(alice.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendFile(context.Background(), bob.local.URI(), nil, src); err != nil {
+		t.Fatal(err)
+	}
+	in := bob.rec.wait(t, session.NewIncoming, nil)
+	bs := in.Sender.(*session.Session)
+	if d, _ := notification.Data[session.StreamsData](in); len(d.Streams) != 1 || d.Streams[0] != "file-transfer" {
+		t.Errorf("NewIncoming streams %v", d.Streams)
+	}
+	n := bob.rec.wait(t, session.FileTransferGotFile, nil)
+	if n.Sender != any(bs.FileTransfer()) {
+		t.Errorf("GotFile from %v, not from bob's session's transfer", n.Sender)
+	}
+	d, _ := notification.Data[session.FileData](n)
+	if d.FileName != filepath.Join(dir, "notes.txt") || string(fileSHA1(t, d.FileName)) != string(sum) {
+		t.Fatalf("got %+v", d)
+	}
+	alice.rec.wait(t, session.FileTransferDidDeliverFile, s.FileTransfer())
+	alice.rec.wait(t, session.DidEnd, s)
+	bob.rec.wait(t, session.DidEnd, bs)
+}
+
+// fileSHA1 returns the SHA-1 of the file at path.
+func fileSHA1(t *testing.T, path string) []byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha1.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return h.Sum(nil)
 }

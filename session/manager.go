@@ -267,10 +267,11 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	s := &Session{mgr: m, account: a, state: StateNull, direction: "incoming", sipHost: contact.Host}
 	var streams []string
-	offersAudio, offersChat := lateOffer, false
+	offersAudio, offersChat, offersFile := lateOffer, false, false
 	for _, md := range mediaOf(offer) {
 		offersAudio = offersAudio || md.Type == "audio" && md.IsRTP() && !md.Rejected()
 		offersChat = offersChat || isChatMedia(md) && !md.Rejected() && chatOfferUsable(md)
+		offersFile = offersFile || isFileMedia(md) && !md.Rejected() && md.Direction == sdp.SendOnly
 	}
 	var as *AudioStream
 	if offersAudio {
@@ -297,6 +298,9 @@ func (m *Manager) handleInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if offersChat {
 		streams = append(streams, "chat")
+	}
+	if offersFile {
+		streams = append(streams, "file-transfer")
 	}
 	if len(streams) == 0 {
 		respond(488, "Not Acceptable Here")

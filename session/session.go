@@ -61,12 +61,13 @@ type Session struct {
 	holdRemote        bool
 	ending            bool
 	failed            bool
-	lateOffer         bool             // the INVITE had no SDP: our 200 offers, the ACK answers
-	chat              *MSRPChat        // the chat stream, nil when none
-	newChat           bool             // an accepted proposal's chat stream awaits its answer
-	proposalPrevLocal *sdp.Description // our SDP before a proposal of ours, restored if it is refused
-	pendingRemote     *sdp.Description // a remote proposal awaiting AcceptProposal
-	proposing         string           // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
+	lateOffer         bool              // the INVITE had no SDP: our 200 offers, the ACK answers
+	chat              *MSRPChat         // the chat stream, nil when none
+	transfer          *MSRPFileTransfer // the file-transfer stream, nil when none
+	newChat           bool              // an accepted proposal's chat stream awaits its answer
+	proposalPrevLocal *sdp.Description  // our SDP before a proposal of ours, restored if it is refused
+	pendingRemote     *sdp.Description  // a remote proposal awaiting AcceptProposal
+	proposing         string            // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
 	proposalStream    *AudioStream
 	proposalTimer     *time.Timer // bounds our re-INVITE
 	proposalGen       int         // disarms a timer that fired late
@@ -210,6 +211,29 @@ func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core
 	if !audio && !chat {
 		return errors.New("connect: no stream requested (audio, chat or both)")
 	}
+	return s.connect(ctx, callee, routes, audio, chat, "")
+}
+
+// SendFile starts an outgoing session whose one stream sends the file at
+// path (RFC 5547): SIPSessionNewOutgoing with the stream "file-transfer",
+// then the transfer's MSRPFileTransfer* notifications (FileTransfer); the
+// session ends by itself once the file is delivered or not.
+func (s *Session) SendFile(ctx context.Context, callee core.SIPURI, routes []core.Route, path string) error {
+	if path == "" {
+		return errors.New("send file: no file")
+	}
+	return s.connect(ctx, callee, routes, false, false, path)
+}
+
+// FileTransfer returns the session's file-transfer stream, nil when it
+// has none.
+func (s *Session) FileTransfer() *MSRPFileTransfer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transfer
+}
+
+func (s *Session) connect(ctx context.Context, callee core.SIPURI, routes []core.Route, audio, chat bool, file string) error {
 	s.mu.Lock()
 	if s.state != StateNull {
 		st := s.state
@@ -277,6 +301,15 @@ func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core
 			address = m.Address
 		}
 	}
+	var ft *MSRPFileTransfer
+	if file != "" {
+		if ft, err = s.mgr.NewFileTransfer(contact.Host, file); err != nil {
+			return fail(err)
+		}
+		m := ft.Offer()
+		media = append(media, m)
+		address = m.Address
+	}
 	s.mu.Lock()
 	s.direction = "outgoing"
 	s.inv = inv
@@ -287,12 +320,19 @@ func (s *Session) Connect(ctx context.Context, callee core.SIPURI, routes []core
 	if cs != nil {
 		s.attachChatLocked(cs)
 	}
+	if ft != nil {
+		s.attachTransferLocked(ft)
+	}
 	s.local = sdp.NewLocal("-", address)
 	offer := s.local.Next(&sdp.Description{Address: address, Media: media})
 	s.lastLocal = offer
 	s.mgr.follow(inv, s)
 	s.state = StateNull
-	s.center().Post(NewOutgoing, s, StreamsData{Timestamp: now(), Streams: streamNames(audio, chat)})
+	streams := streamNames(audio, chat)
+	if ft != nil {
+		streams = append(streams, "file-transfer")
+	}
+	s.center().Post(NewOutgoing, s, StreamsData{Timestamp: now(), Streams: streams})
 	s.setStateLocked(StateCalling)
 	s.mu.Unlock()
 	s.mgr.add(s)
@@ -374,12 +414,18 @@ func (s *Session) Accept(audio, chat bool) error {
 			}
 		}
 	}
+	s.answerIncomingLocked(address, answer)
+	return nil
+}
+
+// answerIncomingLocked sends the 200 with our answer (ACCEPTING). The
+// media start before the 200 goes: the caller may send at once (DTMF
+// right after its DidStart), and what arrives before a stream knows its
+// payload types and keys would be dropped.
+func (s *Session) answerIncomingLocked(address string, answer []sdp.Media) {
 	desc := s.local.Next(&sdp.Description{Address: address, Media: answer})
 	s.lastLocal = desc
 	s.setStateLocked(StateAccepting)
-	// Start the media before the 200 goes: the caller may send at once
-	// (DTMF right after its DidStart), and what arrives before the stream
-	// knows its payload types and keys would be dropped.
 	s.applyLocked()
 	inv := s.inv
 	go func() {
@@ -387,7 +433,6 @@ func (s *Session) Accept(audio, chat bool) error {
 			s.terminate(originatorLocal, 0, err.Error(), true)
 		}
 	}()
-	return nil
 }
 
 // acceptLateOfferLocked accepts an INVITE that came without SDP: the 200
@@ -805,13 +850,25 @@ func (s *Session) applyLocked() {
 			break
 		}
 		l := s.lastLocal.Media[i]
-		if isChatMedia(m) && isChatMedia(l) && s.chat != nil && !l.Rejected() && !m.Rejected() {
-			if !s.chat.Applied() {
+		// An MSRP stream starts once, on its first offer/answer; MSRP has
+		// no hold, so later re-INVITEs leave it alone.
+		var st interface {
+			Applied() bool
+			Apply(local, remote sdp.Media) error
+		}
+		switch {
+		case isFileMedia(m) && isFileMedia(l) && s.transfer != nil:
+			st = s.transfer
+		case isChatMedia(m) && isChatMedia(l) && s.chat != nil:
+			st = s.chat
+		}
+		if st != nil {
+			if !l.Rejected() && !m.Rejected() && !st.Applied() {
 				if m.Address == "" {
 					m.Address = s.lastRemote.Address
 				}
-				if err := s.chat.Apply(l, m); err != nil {
-					s.mgr.log.Debug("chat stream failed to start", "error", err)
+				if err := st.Apply(l, m); err != nil {
+					s.mgr.log.Debug("MSRP stream failed to start", "media", m.Type, "error", err)
 				}
 			}
 			continue
@@ -1078,6 +1135,9 @@ func (s *Session) terminate(originator string, code int, reason string, failed b
 	}
 	if s.chat != nil {
 		s.chat.End() // undelivered messages are reported first
+	}
+	if s.transfer != nil {
+		s.transfer.End()
 	}
 	if s.proposalStream != nil {
 		s.proposalStream.Close()
@@ -1350,7 +1410,73 @@ func (s *Session) attachChatLocked(c *MSRPChat) {
 	c.mu.Unlock()
 }
 
-// isChatMedia reports whether m is an MSRP (message) stream.
+// isChatMedia reports whether m is an MSRP (message) stream other than a
+// file transfer.
 func isChatMedia(m sdp.Media) bool {
-	return m.Type == "message" && sdp.IsMSRP(m.Proto)
+	return m.Type == "message" && sdp.IsMSRP(m.Proto) && !hasFileSelector(m)
+}
+
+// isFileMedia reports whether m is an MSRP file transfer (RFC 5547:
+// a=file-selector).
+func isFileMedia(m sdp.Media) bool {
+	return m.Type == "message" && sdp.IsMSRP(m.Proto) && hasFileSelector(m)
+}
+
+func hasFileSelector(m sdp.Media) bool {
+	_, ok := m.Attribute("file-selector")
+	return ok
+}
+
+// attachTransferLocked makes t the session's file-transfer stream; a
+// session that sends a file ends once the file is delivered or not.
+func (s *Session) attachTransferLocked(t *MSRPFileTransfer) {
+	s.transfer = t
+	if t.sending {
+		t.mu.Lock()
+		t.onOutcome = func() { go s.End(false) }
+		t.mu.Unlock()
+	}
+}
+
+// AcceptFileTransfer accepts an incoming session that offers a file
+// (INCOMING -> ACCEPTING): the file is received into dir (see
+// MSRPFileTransfer); the sender ends the session once it is delivered.
+func (s *Session) AcceptFileTransfer(dir string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateIncoming {
+		return fmt.Errorf("%w: accept file transfer needs INCOMING, it is %s", ErrState, s.state)
+	}
+	if s.lastRemote == nil {
+		return errors.New("accept file transfer: the INVITE had no offer")
+	}
+	var answer []sdp.Media
+	var ft *MSRPFileTransfer
+	for _, m := range s.lastRemote.Media {
+		if ft == nil && isFileMedia(m) && !m.Rejected() {
+			t, err := s.mgr.NewIncomingFileTransfer(s.sipHost, m, dir)
+			if err != nil {
+				return fmt.Errorf("accept file transfer: %w", err)
+			}
+			local, err := t.Answer(m)
+			if err != nil {
+				t.End()
+				return fmt.Errorf("accept file transfer: %w", err)
+			}
+			ft = t
+			answer = append(answer, local)
+			continue
+		}
+		answer = append(answer, sdp.RejectMedia(m))
+	}
+	if ft == nil {
+		return errors.New("accept file transfer: no file offered")
+	}
+	if s.audio != nil {
+		s.audio.Close()
+		s.audio = nil
+	}
+	s.attachTransferLocked(ft)
+	s.answerIncomingLocked(ft.addr, answer)
+	return nil
 }

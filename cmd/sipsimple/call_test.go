@@ -548,3 +548,32 @@ func TestChatCommand(t *testing.T) {
 		t.Fatalf("listen exit %d", code)
 	}
 }
+
+// send-file to a listener with --accept-files: the file arrives whole
+// under its name in the directory, the sender exits 0.
+func TestSendFileCommand(t *testing.T) {
+	dir := t.TempDir()
+	inbox := filepath.Join(dir, "inbox")
+	bob, port := listener(t, filepath.Join(dir, "bob"), "--accept-files", inbox, "--max-calls", "1")
+	src := filepath.Join(dir, "report.pdf")
+	data := bytes.Repeat([]byte("sipsimple-go file transfer "), 40000) // about 1 MB
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, "--config-dir", filepath.Join(dir, "alice"), "--listen", "127.0.0.1:0", "send-file", "sip:127.0.0.1:"+port, src)
+	if r.code != 0 || !strings.Contains(r.stdout, "MSRPFileTransferDidDeliverFile") {
+		t.Fatalf("send-file: %+v", r)
+	}
+	bob.waitLine(`SIPSessionNewIncoming \[call-1\] .*streams=\[file-transfer\]`)
+	bob.waitLine(`MSRPFileTransferGotFile \[file\] .*report\.pdf`)
+	if code := bob.wait(); code != 0 {
+		t.Fatalf("listen exit %d", code)
+	}
+	got, err := os.ReadFile(filepath.Join(inbox, "report.pdf"))
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("received file: %d bytes, %v", len(got), err)
+	}
+	if r := runCLI(t, "send-file", "sip:127.0.0.1:"+port, filepath.Join(dir, "missing")); r.code != 2 {
+		t.Errorf("send-file of a missing file: %+v", r)
+	}
+}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sipsimple-go/sipsimple/application"
+	"github.com/sipsimple-go/sipsimple/core"
 	"github.com/sipsimple-go/sipsimple/notification"
 	"github.com/sipsimple-go/sipsimple/session"
 )
@@ -52,30 +54,12 @@ func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message s
 	}
 	ctx, stop := runContext(cmd.Context(), 0)
 	defer stop()
-	app, err := startApp(cmd.Context(), g)
+	app, _, s, c, end, err := outgoingCall(cmd, g, callee, accountID)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, c := context.WithTimeout(context.Background(), endTimeout)
-		defer c()
-		app.Stop(sctx)
-	}()
-	a, err := outgoingAccount(app.Accounts(), accountID, callee)
-	if err != nil {
-		return err
-	}
-	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	ph := newPhone(app, &printer{out: out, json: g.json}, errOut, mediaOptions{})
-	s, err := app.Sessions().NewSession(a)
-	if err != nil {
-		return failure(err)
-	}
-	c := ph.add(s)
-	if err := ph.observeCalls(s, false); err != nil {
-		return failure(err)
-	}
-	defer app.Notifications().PurgeObserver(ph)
+	defer end()
+	errOut := cmd.ErrOrStderr()
 	// The outcome of each message we send, by message id.
 	outcomes := make(chan notification.Notification, 64)
 	stopOutcomes := app.Notifications().Observe(notification.Any, s, func(n notification.Notification) {
@@ -165,4 +149,38 @@ func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message s
 			return nil
 		}
 	}
+}
+
+// outgoingCall starts the application and prepares a session of the
+// account for callee whose notifications are printed: what chat and
+// send-file share. end stops the application.
+func outgoingCall(cmd *cobra.Command, g *globals, callee core.SIPURI, accountID string) (app *application.Application,
+	ph *phone, s *session.Session, c *call, end func(), err error) {
+	app, err = startApp(cmd.Context(), g)
+	if err != nil {
+		return nil, nil, nil, nil, nil, err
+	}
+	end = func() {
+		app.Notifications().PurgeObserver(ph)
+		sctx, cancel := context.WithTimeout(context.Background(), endTimeout)
+		defer cancel()
+		app.Stop(sctx)
+	}
+	fail := func(err error) (*application.Application, *phone, *session.Session, *call, func(), error) {
+		end()
+		return nil, nil, nil, nil, nil, err
+	}
+	a, err := outgoingAccount(app.Accounts(), accountID, callee)
+	if err != nil {
+		return fail(err)
+	}
+	ph = newPhone(app, &printer{out: cmd.OutOrStdout(), json: g.json}, cmd.ErrOrStderr(), mediaOptions{})
+	if s, err = app.Sessions().NewSession(a); err != nil {
+		return fail(failure(err))
+	}
+	c = ph.add(s)
+	if err := ph.observeCalls(s, false); err != nil {
+		return fail(failure(err))
+	}
+	return app, ph, s, c, end, nil
 }

@@ -65,6 +65,7 @@ or after --max-calls calls ended (declined ones included); exit 0.
 	f.BoolVar(&autoAnswer, "auto-answer", false, "accept every incoming call with audio")
 	f.StringVar(&media.play, "play", "", "play this WAV file to each caller once the call is established")
 	f.BoolVar(&media.record, "record", false, "record each call (to the recordings directory, default file name)")
+	f.StringVar(&media.acceptFiles, "accept-files", "", "receive the files callers send (sipsimple send-file) into this directory")
 	f.IntVar(&maxCalls, "max-calls", 0, "exit after this many calls ended (0: no limit)")
 	f.DurationVar(&duration, "duration", 0, "stop after this long (e.g. 10m)")
 	addInteractiveFlag(cmd)
@@ -86,6 +87,10 @@ func runListen(cmd *cobra.Command, g *globals, accountID string, local, autoAnsw
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	ph := newPhone(app, &printer{out: out, json: g.json}, errOut, media)
 	ph.answer, ph.prompt, ph.tracked = autoAnswer, inter && !autoAnswer, true
+	if media.acceptFiles != "" {
+		stopFiles := printFileTransfers(app.Notifications(), ph.pr, nil)
+		defer stopFiles()
+	}
 
 	mgr := app.Accounts()
 	var a *account.Account
@@ -105,7 +110,7 @@ func runListen(cmd *cobra.Command, g *globals, accountID string, local, autoAnsw
 		return usageError(fmt.Errorf("account %s has registration disabled (settings enabled and sip.register); use --local to listen without registering", a.ID()))
 	}
 
-	if err := ph.observeCalls(nil, autoAnswer || inter); err != nil {
+	if err := ph.observeCalls(nil, autoAnswer || inter || media.acceptFiles != ""); err != nil {
 		stopApp()
 		return failure(err)
 	}

@@ -54,7 +54,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print machine-readable JSON, one object per line")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(newVersionCommand(), newSettingsCommand(g), newAccountCommand(g), newRegisterCommand(g), newOptionsCommand(g),
-		newCallCommand(g), newChatCommand(g), newListenCommand(g), newDemoCommand(g))
+		newCallCommand(g), newChatCommand(g), newSendFileCommand(g), newListenCommand(g), newDemoCommand(g))
 	return root
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,9 +33,10 @@ var sessionNotifications = []string{
 // mediaOptions are what call and listen do with a call once it is
 // established.
 type mediaOptions struct {
-	play   string // WAV file played to the remote party
-	record bool   // record the call (default file name)
-	dtmf   string // digits sent once
+	play        string // WAV file played to the remote party
+	record      bool   // record the call (default file name)
+	dtmf        string // digits sent once
+	acceptFiles string // listen: receive offered files into this directory
 }
 
 // validate checks the media options before anything starts (exit 2).
@@ -160,12 +162,21 @@ func (ph *phone) HandleNotification(n notification.Notification) {
 	ph.show(c, n)
 	switch n.Name {
 	case session.NewIncoming:
-		if ph.answer {
+		if d, _ := notification.Data[session.StreamsData](n); ph.media.acceptFiles != "" && slices.Contains(d.Streams, "file-transfer") {
+			if err := s.AcceptFileTransfer(ph.media.acceptFiles); err != nil {
+				fmt.Fprintf(ph.errOut, "%s: accept file: %v\n", c.label, err)
+			}
+		} else if ph.answer {
 			if err := s.Accept(true, true); err != nil { // chat too, when offered
 				fmt.Fprintf(ph.errOut, "%s: accept: %v\n", c.label, err)
 			}
 		} else if ph.prompt {
 			fmt.Fprintf(ph.errOut, "incoming call from %s: 'a' answers, 'x' rejects, 'b' rejects as busy\n", s.RemoteURI())
+		} else if ph.media.acceptFiles != "" {
+			// Listening for files only: other calls are declined, not left ringing.
+			if err := s.Reject(false); err != nil {
+				fmt.Fprintf(ph.errOut, "%s: decline: %v\n", c.label, err)
+			}
 		}
 	case session.DidStart:
 		c.wasEstablished = true

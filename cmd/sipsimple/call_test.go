@@ -211,6 +211,7 @@ func TestDemo(t *testing.T) {
 		"  SRTP           on",
 		"  DTMF           alice sent 1234#, bob received 1234#",
 		"  chat           2 of 2 messages delivered",
+		"  file           " + filepath.Join(dir, "bob-inbox", "alice-photo.bin"),
 		"  hold           seen by bob",
 		"  recording      " + filepath.Join(dir, "bob-recording.wav") + " (",
 		"  result         every step happened",
@@ -247,7 +248,7 @@ func TestDemo(t *testing.T) {
 	}
 	if summary.Name != "CLIDemoSummary" || summary.Data["ok"] != true || summary.Data["srtp"] != false ||
 		summary.Data["dtmf_received"] != "9*" || summary.Data["bob_packets_received"].(float64) == 0 ||
-		summary.Data["chat_delivered"] != float64(2) {
+		summary.Data["chat_delivered"] != float64(2) || summary.Data["file_received"] == "" {
 		t.Errorf("--json summary: %+v", summary)
 	}
 

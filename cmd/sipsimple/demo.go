@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -182,6 +184,8 @@ type demo struct {
 	bobStats      rtp.Stats
 	gotDigits     string
 	chatDelivered int
+	dir           string // where the recording and the transferred file go
+	fileReceived  string // where bob saved alice's file
 	holdSeen      bool
 	recording     string
 	recordingSize int64
@@ -231,6 +235,7 @@ func (d *demo) run(ctx context.Context) error {
 	d.step("alice unholds, audio resumes", d.unhold)
 	d.step("bob stops recording", d.stopRecording)
 	d.step("alice hangs up", d.hangUp)
+	d.step("alice sends bob a file over MSRP", d.sendFile)
 	d.cleanup()
 
 	d.printTimeline()
@@ -255,7 +260,13 @@ func (d *demo) startParty(ctx context.Context, p *demoParty, logger *slog.Logger
 		shown.Data = sessionData(s, n)
 		d.log.add(demoEntry{n: shown, raw: n, s: s})
 		if n.Name == session.NewIncoming && p == d.bob {
-			if err := s.Accept(true, true); err != nil {
+			var err error
+			if in, _ := notification.Data[session.StreamsData](n); slices.Contains(in.Streams, "file-transfer") {
+				err = s.AcceptFileTransfer(filepath.Join(d.dir, "bob-inbox"))
+			} else {
+				err = s.Accept(true, true)
+			}
+			if err != nil {
 				fmt.Fprintf(d.errOut, "bob: accept: %v\n", err)
 			}
 		}
@@ -369,6 +380,7 @@ func (d *demo) startRecording() (string, error) {
 			return "", err
 		}
 	}
+	d.dir = dir
 	file := filepath.Join(dir, "bob-recording.wav")
 	if err := d.bs.StartRecordingAudio(file); err != nil {
 		return "", err
@@ -428,6 +440,51 @@ func (d *demo) chat() (string, error) {
 		d.chatDelivered++
 	}
 	return "2 messages, both delivered (MSRP success reports)", nil
+}
+
+// sendFile sends a generated file from alice to bob in a session of its
+// own (RFC 5547) and checks that bob saved the same bytes.
+func (d *demo) sendFile() (string, error) {
+	if d.dir == "" {
+		dir, err := os.MkdirTemp("", "sipsimple-demo-")
+		if err != nil {
+			return "", err
+		}
+		d.dir = dir
+	}
+	src := filepath.Join(d.dir, "alice-photo.bin")
+	data := make([]byte, 256<<10)
+	for i := range data {
+		data[i] = byte(i*7 + i>>8)
+	}
+	if err := os.WriteFile(src, data, 0o600); err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d.stepTimeout)
+	defer cancel()
+	got := d.bob.app.Notifications().Expect(session.FileTransferGotFile, nil)
+	delivered := d.alice.app.Notifications().Expect(session.FileTransferDidDeliverFile, nil)
+	s, err := d.alice.app.Sessions().NewSession(d.alice.acct)
+	if err != nil {
+		return "", err
+	}
+	if err := s.SendFile(ctx, d.bob.acct.URI(), nil, src); err != nil {
+		return "", err
+	}
+	n, err := got.Wait(ctx)
+	if err != nil {
+		return "", fmt.Errorf("bob got no file: %w", err)
+	}
+	if _, err := delivered.Wait(ctx); err != nil {
+		return "", fmt.Errorf("alice's file not reported delivered: %w", err)
+	}
+	f, _ := notification.Data[session.FileData](n)
+	saved, err := os.ReadFile(f.FileName)
+	if err != nil || !bytes.Equal(saved, data) {
+		return "", fmt.Errorf("bob's copy %s differs from alice's file", f.FileName)
+	}
+	d.fileReceived = f.FileName
+	return fmt.Sprintf("%d KiB, SHA-1 checked, saved as %s", len(data)>>10, f.FileName), nil
 }
 
 func remoteOriginator(e demoEntry) bool {
@@ -577,7 +634,8 @@ func (d *demo) printSummary() {
 			"alice_packets_sent": d.aliceStats.PacketsSent, "alice_packets_received": d.aliceStats.PacketsReceived,
 			"bob_packets_sent": d.bobStats.PacketsSent, "bob_packets_received": d.bobStats.PacketsReceived,
 			"dtmf_sent": d.digits, "dtmf_received": d.gotDigits, "chat_delivered": d.chatDelivered, "hold_seen": d.holdSeen,
-			"recording": d.recording, "recording_size": d.recordingSize, "recording_duration": d.recordingDur.Seconds(),
+			"file_received": d.fileReceived,
+			"recording":     d.recording, "recording_size": d.recordingSize, "recording_duration": d.recordingDur.Seconds(),
 			"ok": d.missing == "", "missing": d.missing,
 		}})
 		return
@@ -590,6 +648,7 @@ func (d *demo) printSummary() {
 	fmt.Fprintf(w, "  bob            sent %d RTP packets, received %d\n", d.bobStats.PacketsSent, d.bobStats.PacketsReceived)
 	fmt.Fprintf(w, "  DTMF           alice sent %s, bob received %s\n", d.digits, noneIfEmpty(d.gotDigits))
 	fmt.Fprintf(w, "  chat           %d of 2 messages delivered\n", d.chatDelivered)
+	fmt.Fprintf(w, "  file           %s\n", noneIfEmpty(d.fileReceived))
 	fmt.Fprintf(w, "  hold           %s\n", map[bool]string{true: "seen by bob", false: "not seen"}[d.holdSeen])
 	if d.recording != "" && d.recordingDur > 0 {
 		fmt.Fprintf(w, "  recording      %s (%d bytes, %.2f s at %d Hz)\n", d.recording, d.recordingSize, d.recordingDur.Seconds(), d.recordingRate)

@@ -58,6 +58,9 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	if c.RecordingsDirectory == "" {
 		c.RecordingsDirectory = configuration.ExpandPath(st.Audio.RecordingsDirectory.Get())
 	}
+	if c.DownloadsDirectory == "" {
+		c.DownloadsDirectory = configuration.ExpandPath(st.FileTransfer.Directory.Get())
+	}
 	// Seed 001's MSRPConfiguration: where chat streams listen, and TLS
 	// (msrps:) when msrp.local_use_tls is on and tls.certificate gives a
 	// certificate (without one, TCP); relays are not used yet.

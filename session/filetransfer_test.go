@@ -155,17 +155,18 @@ func TestFileTransferHashMismatch(t *testing.T) {
 }
 
 // SendFile: a session whose one stream sends a file; the callee sees the
-// stream "file-transfer", accepts it into a directory and gets the file;
+// stream "file-transfer", accepts it into its downloads directory and
+// gets the file;
 // the caller's session ends once the file is delivered.
 func TestSessionSendFile(t *testing.T) {
-	alice, bob := startParty(t, nil), startParty(t, nil)
-	dumpOnFailure(t, alice, bob)
 	dir := t.TempDir()
+	alice, bob := startParty(t, nil), startParty(t, &session.MediaConfig{DownloadsDirectory: dir})
+	dumpOnFailure(t, alice, bob)
 	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
 		if err := n.Sender.(*session.Session).Accept(true, true); err == nil {
 			t.Error("Accept(audio, chat) took a file transfer")
 		}
-		if err := n.Sender.(*session.Session).AcceptFileTransfer(dir); err != nil {
+		if err := n.Sender.(*session.Session).AcceptFileTransfer(""); err != nil { // the downloads directory
 			t.Errorf("accept file transfer: %v", err)
 		}
 	})

@@ -72,6 +72,10 @@ type MediaConfig struct {
 	JitterMinDelay, JitterMaxDelay time.Duration
 	// MSRP configures the connections of chat streams.
 	MSRP MSRPConfig
+	// DownloadsDirectory is where AcceptFileTransfer("") saves received
+	// files (the setting file_transfer.directory); "" means the system's
+	// temporary directory plus "sipsimple-downloads".
+	DownloadsDirectory string
 }
 
 // telephoneEventPT is the payload type we offer telephone-event with.

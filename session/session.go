@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -1439,9 +1441,16 @@ func (s *Session) attachTransferLocked(t *MSRPFileTransfer) {
 }
 
 // AcceptFileTransfer accepts an incoming session that offers a file
-// (INCOMING -> ACCEPTING): the file is received into dir (see
-// MSRPFileTransfer); the sender ends the session once it is delivered.
+// (INCOMING -> ACCEPTING): the file is received into dir ("" means
+// MediaConfig.DownloadsDirectory, the setting file_transfer.directory);
+// see MSRPFileTransfer. The sender ends the session once it is delivered.
 func (s *Session) AcceptFileTransfer(dir string) error {
+	if dir == "" {
+		dir = s.mgr.cfg.Media.DownloadsDirectory
+		if dir == "" {
+			dir = filepath.Join(os.TempDir(), "sipsimple-downloads")
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != StateIncoming {

@@ -130,6 +130,9 @@ type Engine struct {
 	reqRead       atomic.Int64
 	reqDispatched atomic.Int64
 	lastReqRead   atomic.Int64
+	// lastRead is when any message was last taken in (ACKs, CANCELs and
+	// responses included): drainLocked lets it settle too (see there).
+	lastRead atomic.Int64
 
 	// finalWatch maps "Call-ID CSeq" of INVITEs in flight to a function
 	// called, in the transport's read loop, when a final response to one
@@ -416,7 +419,22 @@ func (e *Engine) drainLocked() {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	// An ACK or a CANCEL is not counted (it may never reach dispatch), yet
+	// sipgo's goroutine for it may still look up a connection (the ACK of
+	// a 2xx gets a server transaction): give what was read last a moment
+	// to get there before the pool is emptied.
+	for {
+		now := time.Now()
+		if now.After(deadline) || now.Sub(time.Unix(0, e.lastRead.Load())) > drainSettle {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
+
+// drainSettle is how long drainLocked lets the last message read reach
+// its transaction.
+const drainSettle = 10 * time.Millisecond
 
 // noteRequestRead counts a request read from the network for drainLocked.
 func (e *Engine) noteRequestRead() {
@@ -660,8 +678,11 @@ func (e *Engine) traceIncoming(msg sip.Message) {
 			}
 		}
 	}
-	if req, ok := msg.(*sip.Request); ok && !strings.EqualFold(msg.Transport(), "udp") && countsForDrain(string(req.Method)) {
-		e.noteRequestRead()
+	if !strings.EqualFold(msg.Transport(), "udp") {
+		e.lastRead.Store(time.Now().UnixNano())
+		if req, ok := msg.(*sip.Request); ok && countsForDrain(string(req.Method)) {
+			e.noteRequestRead()
+		}
 	}
 	if !e.trace.Load() || msg.Transport() == "UDP" || strings.EqualFold(msg.Transport(), "udp") {
 		return
@@ -739,6 +760,7 @@ func (c *packetConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			continue // the engine is stopping: nothing new is taken in
 		}
 		if m, ok := c.e.screenDatagram(b[:n], addr, c); ok {
+			c.e.lastRead.Store(time.Now().UnixNano())
 			if isCountedRequest(b[:m]) {
 				c.e.noteRequestRead()
 			}

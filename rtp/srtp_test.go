@@ -34,7 +34,10 @@ func TestSRTPExchange(t *testing.T) {
 		ProfileAES256CMHMACSHA1_80, ProfileAEADAES128GCM} {
 		t.Run(string(p), func(t *testing.T) {
 			ca, cb := srtpPair(p)
-			a, b := pair(t, Config{SRTP: ca, MaxDelay: time.Second}, Config{SRTP: cb, MaxDelay: time.Second})
+			// The jitter buffer is off: this test is about SRTP, and a
+			// playout deadline missed on a starved CI machine would count
+			// packets as lost (the buffer has tests of its own).
+			a, b := pair(t, Config{SRTP: ca, DisableJitterBuffer: true}, Config{SRTP: cb, DisableJitterBuffer: true})
 			exchange(t, a, b, 20)
 			if st := b.Stats(); st.AuthFailures != 0 || st.PacketsReceived != 20 || st.PacketsLost != 0 {
 				t.Errorf("b stats: %+v", st)

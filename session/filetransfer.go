@@ -154,6 +154,11 @@ func (m *Manager) newFileTransfer(sipHost string, sending bool, sel sdp.FileSele
 	sc := msrp.SessionConfig{AcceptTypes: []string{"*"}, TLSConfig: clientTLS(cfg.TLS), Logger: m.log}
 	if !sending {
 		sc.Storage = t.storage
+		// A peer sending more than its file-selector announced is cut
+		// off (413) rather than filling the disk.
+		if sel.Size > 0 {
+			sc.MaxStoredMessageSize = sel.Size
+		}
 	}
 	if t.ms, err = lis.NewSession(sc); err != nil {
 		return nil, fmt.Errorf("file transfer: %w", err)

@@ -63,7 +63,7 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	}
 	// Seed 001's MSRPConfiguration: where chat streams listen, and TLS
 	// (msrps:) when msrp.local_use_tls is on and tls.certificate gives a
-	// certificate (without one, TCP); relays are not used yet.
+	// certificate (without one, TCP); relays per msrpRelays.
 	if c.MSRP.TLS == nil && st.MSRP.LocalUseTLS.Get() {
 		if conf, err := tlsConfig(st); err == nil && len(conf.Certificates) > 0 {
 			c.MSRP.TLS = conf
@@ -76,6 +76,10 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	}
 	if c.MSRP.Port == 0 {
 		c.MSRP.Port = st.MSRP.LocalPort.Get()
+	}
+	if c.MSRP.Relay == nil {
+		rel := &msrpRelays{app: s.app}
+		c.MSRP.Relay = rel.relay
 	}
 	return c
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -112,6 +113,10 @@ type conn struct {
 	drainErr error // the reason, with draining
 	ctrlWake chan struct{}
 	data     chan *frameBuf
+
+	// activity counts the frames read and written (keep-alives send
+	// only over an idle connection).
+	activity atomic.Uint64
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -236,6 +241,7 @@ func (c *conn) writeLoop() {
 	write := func(f *frameBuf) bool {
 		_, err := bw.Write(f.b)
 		putFrame(f)
+		c.activity.Add(1)
 		if err != nil {
 			c.close(fmt.Errorf("msrp: write: %w", err))
 			return false
@@ -300,6 +306,7 @@ func (c *conn) readLoop() {
 	for {
 		var m *Message
 		m, err = c.rd.Read()
+		c.activity.Add(1)
 		if err != nil {
 			var pe *ProtocolError
 			if errors.As(err, &pe) {

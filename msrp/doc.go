@@ -60,11 +60,21 @@
 //   - [Listener]: accepts connections and binds each to the session its
 //     first request's To-Path names, answering 481 to unknown sessions
 //     and closing connections that do not bind in time.
+//   - Relays (RFC 4976): [Session.ConnectRelay] connects to a relay and
+//     reserves a session there with AUTH (digest with the [Relay]'s
+//     credentials, Expires, renewed before it ends); [Session.Path] is
+//     then the relay's Use-Path and the session's URI, for the SDP, and
+//     Connect or Accept send every request through the relay, in chunks
+//     of at most [RelayChunkSize].
+//   - Keep-alives: with SessionConfig.KeepAlive, an empty SEND over a
+//     connection idle that long; no answer ends the session.
 //
 // Each connection has a reader and a writer goroutine, each connected
-// session a sender and a timer goroutine; Close stops them all. Not
-// covered yet: relays and AUTH (RFC 4976), sharing a connection between
-// sessions (RFC 4975 section 8.1), keep-alives, failure REPORTs from the
+// session a sender and a timer goroutine (and a keep-alive and a relay
+// renewal goroutine when used); Close stops them all. Not covered yet:
+// sharing a connection between sessions (RFC 4975 section 8.1), relays
+// other than the first hop of the session's own side being ours to
+// authenticate (a session uses at most one relay), failure REPORTs from the
 // receiving side, interleaving the chunks of several outgoing messages
 // (the sender sends one message after the other, so a chat message
 // waits behind a file sent on the same session), a timeout for incoming

@@ -143,6 +143,11 @@ type SessionConfig struct {
 	// DefaultProgressInterval, a negative value disables them. A
 	// message that takes less than the interval has none.
 	ProgressInterval time.Duration
+	// KeepAlive, when positive, makes a connected session send an empty
+	// SEND when its connection carried nothing for that long, and end
+	// the session when it is not answered within TransactionTimeout
+	// (ErrConnectionLost) or refused; 0 sends none.
+	KeepAlive time.Duration
 	// TransactionTimeout is the time a SEND chunk waits for its
 	// response before its message fails with 408 (default 30 s).
 	TransactionTimeout time.Duration
@@ -333,9 +338,9 @@ func (Closed) sessionEvent()          {}
 // remote path's first hop (TCP, or TLS for msrps) and sends an empty SEND
 // that binds the connection at the passive side; the passive side,
 // created on a Listener, calls Accept and waits for that connection.
-// RFC 4976 relays (AUTH) and sharing a connection between sessions are
-// not supported: the remote path is used as the To-Path, its first hop
-// is dialled.
+// With a relay (RFC 4976), ConnectRelay makes the connection first and
+// Connect or Accept use it (see ConnectRelay). Sharing a connection
+// between sessions is not supported.
 //
 // A session that was connected runs, besides its connection's reader
 // and writer goroutines, a sender goroutine (chunks queued messages and
@@ -352,8 +357,9 @@ func (Closed) sessionEvent()          {}
 // called to wait for its goroutines and to free its session-id on the
 // listener.
 //
-// Keep-alives are not sent. Incoming empty messages (the binding SEND, a
-// peer's keep-alive) are answered but not reported. Incoming aborted
+// Keep-alives are sent when SessionConfig.KeepAlive says so. Incoming
+// empty messages (the binding SEND, a peer's keep-alive) are answered but
+// not reported. Incoming aborted
 // messages ('#') held in memory are dropped with a debug log; those
 // written to Storage are reported as ReceiveAborted. The receiver sends
 // success REPORTs when asked but no failure REPORTs: its error responses
@@ -385,8 +391,9 @@ type Session struct {
 	remote     []URI
 	conn       *conn
 	started    bool
-	passive    bool // started by Accept
-	running    bool // sender and timer goroutines started
+	passive    bool        // started by Accept
+	relay      *relayState // ConnectRelay was called
+	running    bool        // sender and timer goroutines started
 	isReady    bool
 	closed     bool
 	closeErr   error
@@ -428,7 +435,8 @@ type outMsg struct {
 type txn struct {
 	tid      string
 	msg      *outMsg
-	bind     chan error // the binding SEND of Connect
+	bind     chan error    // the binding SEND of Connect
+	resp     chan *Message // AUTH, keep-alive: the response, nil for none
 	deadline time.Time
 	done     bool
 }
@@ -588,38 +596,31 @@ func (s *Session) Connect(ctx context.Context, remotePath []URI) error {
 		return ErrStarted
 	}
 	s.started = true
-	s.remote = slices.Clone(remotePath)
-	s.mu.Unlock()
-
-	nc, err := s.dial(ctx, hop)
-	if err != nil {
-		s.terminate(err)
-		return err
-	}
-	s.mu.Lock()
-	if s.closed {
+	var c *conn
+	if s.relay != nil {
+		// ConnectRelay made the connection: the relay's Use-Path goes
+		// in front of the peer's path.
+		s.remote = append(slices.Clone(s.relay.usePath), remotePath...)
+		c = s.conn
+	} else {
+		s.remote = slices.Clone(remotePath)
 		s.mu.Unlock()
-		nc.Close()
-		return ErrSessionClosed
-	}
-	if s.local.Host == "" {
-		if a, ok := nc.LocalAddr().(*net.TCPAddr); ok {
-			s.local.Host = a.IP.String()
-			if s.local.Port == 0 {
-				s.local.Port = a.Port
+
+		nc, err := s.dial(ctx, hop)
+		if err != nil {
+			s.terminate(err)
+			return err
+		}
+		s.mu.Lock()
+		if c, err = s.adoptLocked(nc); err != nil {
+			s.mu.Unlock()
+			nc.Close()
+			if errors.Is(err, ErrStarted) {
+				s.terminate(err)
 			}
+			return err
 		}
 	}
-	s.from = []URI{s.local}
-	c := newConn(nc, s.log)
-	c.sess = s
-	if s.conn != nil { // a passive binding got there first
-		s.mu.Unlock()
-		nc.Close()
-		s.terminate(ErrStarted)
-		return ErrStarted
-	}
-	s.conn = c
 	bind := &Message{
 		Request: true, Method: MethodSEND, TransactionID: NewTransactionID(),
 		ToPath: s.remote, FromPath: s.from, MessageID: NewMessageID(),
@@ -628,12 +629,15 @@ func (s *Session) Connect(ctx context.Context, remotePath []URI) error {
 	result := make(chan error, 1)
 	s.startLocked()
 	s.addTxnLocked(&txn{tid: bind.TransactionID, bind: result})
-	// Started under mu, so that a concurrent Close, which waits for the
-	// connection's goroutines, sees them.
-	c.start()
+	if s.relay == nil {
+		// Started under mu, so that a concurrent Close, which waits
+		// for the connection's goroutines, sees them.
+		c.start()
+	}
 	s.mu.Unlock()
 	c.queueCtrl(bind)
 
+	var err error
 	select {
 	case err = <-result:
 	case <-ctx.Done():
@@ -654,13 +658,45 @@ func (s *Session) Connect(ctx context.Context, remotePath []URI) error {
 	return nil
 }
 
+// adoptLocked makes nc, just dialled, the session's connection; the
+// local URI takes its address when it has none. It fails when the
+// session was closed, or with ErrStarted when a connection on the
+// listener bound the session meanwhile; the caller then closes nc.
+func (s *Session) adoptLocked(nc net.Conn) (*conn, error) {
+	if s.closed {
+		return nil, s.closeErrOrLocked(ErrSessionClosed)
+	}
+	if s.conn != nil {
+		return nil, ErrStarted
+	}
+	if s.local.Host == "" {
+		if a, ok := nc.LocalAddr().(*net.TCPAddr); ok {
+			s.local.Host = a.IP.String()
+			if s.local.Port == 0 {
+				s.local.Port = a.Port
+			}
+		}
+	}
+	s.from = []URI{s.local}
+	c := newConn(nc, s.log)
+	c.sess = s
+	s.conn = c
+	return c, nil
+}
+
 func (s *Session) dial(ctx context.Context, hop URI) (net.Conn, error) {
+	return s.dialAddr(ctx, net.JoinHostPort(hop.Host, strconv.Itoa(hop.Port)), hop.Secure, hop.Host)
+}
+
+// dialAddr dials addr, with TLS when secure (verifying serverName unless
+// SessionConfig.TLSConfig names another).
+func (s *Session) dialAddr(ctx context.Context, addr string, secure bool, serverName string) (net.Conn, error) {
 	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(hop.Host, strconv.Itoa(hop.Port)))
+	nc, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	if !hop.Secure {
+	if !secure {
 		return nc, nil
 	}
 	var tc *tls.Config
@@ -670,7 +706,7 @@ func (s *Session) dial(ctx context.Context, hop URI) (net.Conn, error) {
 		tc = new(tls.Config)
 	}
 	if tc.ServerName == "" {
-		tc.ServerName = hop.Host
+		tc.ServerName = serverName
 	}
 	tlsConn := tls.Client(nc, tc)
 	if err := tlsConn.HandshakeContext(ctx); err != nil {
@@ -693,7 +729,7 @@ func (s *Session) Accept(ctx context.Context, remotePath []URI) error {
 	}
 	s.mu.Lock()
 	switch {
-	case s.lis == nil:
+	case s.lis == nil && s.relay == nil:
 		s.mu.Unlock()
 		return ErrNoListener
 	case s.closed:
@@ -709,6 +745,10 @@ func (s *Session) Accept(ctx context.Context, remotePath []URI) error {
 	s.started = true
 	s.passive = true
 	s.remote = slices.Clone(remotePath)
+	if s.relay != nil {
+		// The relay delivers the peer's requests over our connection.
+		s.remote = append(slices.Clone(s.relay.usePath), remotePath...)
+	}
 	if s.conn != nil {
 		s.markReadyLocked()
 	}
@@ -763,6 +803,10 @@ func (s *Session) startLocked() {
 	s.wg.Add(2)
 	go s.sendLoop()
 	go s.timerLoop()
+	if s.cfg.KeepAlive > 0 {
+		s.wg.Add(1)
+		go s.keepAliveLoop()
+	}
 }
 
 func (s *Session) markReadyLocked() {
@@ -924,6 +968,9 @@ func (s *Session) terminateLocked(err error) {
 	for _, t := range s.txns {
 		if t.bind != nil {
 			t.bind <- ErrSessionClosed
+		}
+		if t.resp != nil {
+			t.resp <- nil
 		}
 	}
 	s.txns = nil
@@ -1147,6 +1194,10 @@ func (s *Session) expireLocked(now time.Time) time.Time {
 			t.bind <- &StatusError{Code: StatusRequestTimeout, Comment: "no response to the binding SEND"}
 			continue
 		}
+		if t.resp != nil {
+			t.resp <- nil
+			continue
+		}
 		s.finishLocked(t.msg, NotDelivered{MessageID: t.msg.id, Code: StatusRequestTimeout, Reason: "transaction timeout"})
 		if s.closed {
 			return time.Time{}
@@ -1172,16 +1223,29 @@ func (s *Session) expireLocked(now time.Time) time.Time {
 	return next
 }
 
-func (s *Session) sendLoop() {
-	defer s.wg.Done()
+// awaitReady waits until the session is connected and returns its
+// connection and paths; ok is false when the session ended first.
+func (s *Session) awaitReady() (c *conn, to, from []URI, relayed, ok bool) {
 	select {
 	case <-s.ready:
 	case <-s.done:
-		return
+		return nil, nil, nil, false, false
 	}
 	s.mu.Lock()
-	c, to, from := s.conn, s.remote, s.from
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	return s.conn, s.remote, s.from, s.relay != nil, true
+}
+
+func (s *Session) sendLoop() {
+	defer s.wg.Done()
+	c, to, from, relayed, ok := s.awaitReady()
+	if !ok {
+		return
+	}
+	maxChunk := 0
+	if relayed {
+		maxChunk = RelayChunkSize
+	}
 	for {
 		s.mu.Lock()
 		if s.closed {
@@ -1203,7 +1267,7 @@ func (s *Session) sendLoop() {
 			}
 			continue
 		}
-		if !s.transmit(c, to, from, m) {
+		if !s.transmit(c, to, from, m, maxChunk) {
 			return
 		}
 	}
@@ -1219,7 +1283,8 @@ const (
 )
 
 // transmit sends the chunks of m; false when the sender must stop.
-func (s *Session) transmit(c *conn, to, from []URI, m *outMsg) bool {
+// maxChunk, when not 0, bounds the chunk size (a relay's limit).
+func (s *Session) transmit(c *conn, to, from []URI, m *outMsg, maxChunk int) bool {
 	tmpl := Message{
 		Request: true, Method: MethodSEND, ToPath: to, FromPath: from,
 		MessageID: m.id, ContentType: m.msg.ContentType, Headers: m.msg.Headers,
@@ -1233,6 +1298,9 @@ func (s *Session) transmit(c *conn, to, from []URI, m *outMsg) bool {
 	size := s.cfg.ChunkSize
 	if m.msg.ChunkSize > 0 {
 		size = m.msg.ChunkSize
+	}
+	if maxChunk > 0 && size > maxChunk {
+		size = maxChunk
 	}
 	m.progLast = time.Now()
 	if m.msg.Reader == nil {
@@ -1377,6 +1445,10 @@ func (s *Session) handleResponse(r *Message) {
 	delete(s.txns, t.tid)
 	t.done = true
 	s.popTxnsLocked()
+	if t.resp != nil {
+		t.resp <- r
+		return
+	}
 	if t.bind != nil {
 		if r.StatusCode == StatusOK {
 			t.bind <- nil

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sipsimple-go/sipsimple/account"
 	"github.com/sipsimple-go/sipsimple/core"
 	"github.com/sipsimple-go/sipsimple/cpim"
 	"github.com/sipsimple-go/sipsimple/msrp"
@@ -48,8 +49,42 @@ type MSRPConfig struct {
 	// server configuration, which needs a certificate); nil means TCP.
 	TLS *tls.Config
 	// StartTimeout bounds the connection set-up of a stream (0: 15 s,
-	// python-sipsimple's media_stream_timeout).
+	// python-sipsimple's media_stream_timeout), and its reservation at a
+	// relay.
 	StartTimeout time.Duration
+	// KeepAlive is how long a stream's MSRP connection may stay idle
+	// before an empty SEND checks it (msrp.SessionConfig.KeepAlive); a
+	// peer that does not answer ends the stream. 0 means 30 s, negative
+	// none.
+	KeepAlive time.Duration
+	// Relay, when set, is asked for the MSRP relay (RFC 4976) a chat or
+	// file-transfer stream of a session of acc reserves its session at
+	// before its SDP is made; outgoing is true for a stream we offer
+	// (seed 001's use_relay_outgoing), false for one that answers an
+	// offer (use_relay_incoming). A nil relay means direct connections
+	// (RFC 6135). The Application sets it from its settings and the
+	// account's msrp.connection_model.
+	Relay func(ctx context.Context, acc *account.Account, outgoing bool) (*MSRPRelay, error)
+}
+
+// keepAlive is KeepAlive with its default, 0 for none.
+func (c MSRPConfig) keepAlive() time.Duration {
+	switch {
+	case c.KeepAlive == 0:
+		return 30 * time.Second
+	case c.KeepAlive < 0:
+		return 0
+	}
+	return c.KeepAlive
+}
+
+// MSRPRelay is the relay a stream reserves its session at.
+type MSRPRelay struct {
+	msrp.Relay
+	// Optional lets the stream connect directly when the relay cannot be
+	// reached (a relay found by DNS rather than configured): a relay
+	// that answers but refuses still fails the stream.
+	Optional bool
 }
 
 // chatAcceptTypes are the types a chat stream accepts: CPIM-wrapped
@@ -108,7 +143,6 @@ type ChatFailData struct {
 // the stream ending first): nothing is lost silently.
 type MSRPChat struct {
 	msrpStream
-	lis  *msrp.Listener
 	addr netip.Addr
 
 	// Guarded by mu.
@@ -122,9 +156,11 @@ type MSRPChat struct {
 // msrpStream is what the chat and file-transfer streams share: their MSRP
 // session and its set-up from the offer/answer (RFC 6135 roles).
 type msrpStream struct {
-	mgr *Manager
-	ms  *msrp.Session
-	cfg MSRPConfig
+	mgr  *Manager
+	ms   *msrp.Session
+	cfg  MSRPConfig
+	lis  *msrp.Listener     // where ms was made
+	mcfg msrp.SessionConfig // what ms was made with
 
 	mu      sync.Mutex
 	offered bool // we made the offer (else we answered)
@@ -199,6 +235,52 @@ func (st *msrpStream) connect(ctx context.Context, path []msrp.URI, active bool,
 	}()
 }
 
+// reserve reserves the stream's MSRP session at the relay MSRPConfig.Relay
+// gives for acc, if any (RFC 4976), so that the SDP carries the relay's
+// path. It must be called before the stream's SDP is made and before the
+// stream is shared. An optional relay that cannot be reached leaves the
+// stream with direct connections (a new MSRP session).
+func (st *msrpStream) reserve(ctx context.Context, acc *account.Account, outgoing bool) error {
+	if st.cfg.Relay == nil || acc == nil {
+		return nil
+	}
+	timeout := st.cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = 15 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	r, err := st.cfg.Relay(ctx, acc, outgoing)
+	if err != nil {
+		return fmt.Errorf("MSRP relay: %w", err)
+	}
+	if r == nil {
+		return nil
+	}
+	err = st.ms.ConnectRelay(ctx, r.Relay)
+	if err == nil {
+		st.mgr.log.Debug("MSRP stream reserved at the relay", "relay", r.URI.String(), "path", msrp.FormatPath(st.ms.Path()))
+		return nil
+	}
+	var se *msrp.StatusError
+	if !r.Optional || errors.As(err, &se) || st.lis == nil {
+		return err
+	}
+	st.mgr.log.Info("MSRP relay unreachable, connecting directly", "relay", r.URI.String(), "error", err)
+	st.ms.Close()
+	ms, nerr := st.lis.NewSession(st.mcfg)
+	if nerr != nil {
+		return nerr
+	}
+	st.ms = ms
+	return nil
+}
+
+// Relayed reports whether the stream's MSRP session is reserved at a
+// relay (RFC 4976; see MSRPConfig.Relay): its SDP path then starts with
+// the relay's.
+func (st *msrpStream) Relayed() bool { return st.ms.Relayed() }
+
 // Applied reports whether Apply was called (the offer/answer is done).
 func (st *msrpStream) Applied() bool {
 	st.mu.Lock()
@@ -231,11 +313,12 @@ func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
 	}
 	// The TLS configuration also serves to dial msrps peers (its roots,
 	// or InsecureSkipVerify when tls.verify_server is off).
-	ms, err := lis.NewSession(msrp.SessionConfig{AcceptTypes: chatAcceptTypes, TLSConfig: clientTLS(cfg.TLS), Logger: m.log})
+	mcfg := msrp.SessionConfig{AcceptTypes: chatAcceptTypes, TLSConfig: clientTLS(cfg.TLS), KeepAlive: cfg.keepAlive(), Logger: m.log}
+	ms, err := lis.NewSession(mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
 	}
-	c := &MSRPChat{msrpStream: msrpStream{mgr: m, ms: ms, cfg: cfg}, lis: lis, addr: addr, done: make(chan struct{})}
+	c := &MSRPChat{msrpStream: msrpStream{mgr: m, ms: ms, cfg: cfg, lis: lis, mcfg: mcfg}, addr: addr, done: make(chan struct{})}
 	m.chatMu.Lock()
 	if m.chats == nil {
 		m.chats = map[*MSRPChat]struct{}{}
@@ -243,6 +326,21 @@ func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
 	m.chats[c] = struct{}{}
 	m.chatMu.Unlock()
 	m.center.Post(ChatDidInitialize, c, TimestampData{Timestamp: now()})
+	return c, nil
+}
+
+// newChatFor makes a chat stream for a session of acc, reserved at the
+// relay the configuration gives (outgoing: we offer it). It does network
+// I/O: call it without holding a session's lock.
+func (m *Manager) newChatFor(ctx context.Context, sipHost string, acc *account.Account, outgoing bool) (*MSRPChat, error) {
+	c, err := m.NewChat(sipHost)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.reserve(ctx, acc, outgoing); err != nil {
+		c.End()
+		return nil, fmt.Errorf("chat stream: %w", err)
+	}
 	return c, nil
 }
 
@@ -333,7 +431,7 @@ func (c *MSRPChat) SetParties(local, remote core.SIPURI) {
 // media builds our m=message section with setup.
 func (c *MSRPChat) media(setup string) sdp.Media {
 	u := c.ms.LocalURI()
-	x := sdp.MSRPMedia{Path: []string{u.String()}, AcceptTypes: chatAcceptTypes, AcceptWrappedTypes: []string{"*"},
+	x := sdp.MSRPMedia{Path: pathStrings(c.ms.Path()), AcceptTypes: chatAcceptTypes, AcceptWrappedTypes: []string{"*"},
 		Setup: setup, Secure: u.Secure}
 	return x.Media(u.Port, c.addr.String(), sdp.SendRecv)
 }
@@ -369,6 +467,15 @@ func (c *MSRPChat) Answer(remote sdp.Media) (sdp.Media, error) {
 	c.offered, c.active = false, active
 	c.mu.Unlock()
 	return c.media(setup), nil
+}
+
+// pathStrings formats the URIs of an a=path.
+func pathStrings(path []msrp.URI) []string {
+	out := make([]string, len(path))
+	for i, u := range path {
+		out[i] = u.String()
+	}
+	return out
 }
 
 func acceptsChat(types []string) bool {

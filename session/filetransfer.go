@@ -150,8 +150,8 @@ func (m *Manager) newFileTransfer(sipHost string, sending bool, sel sdp.FileSele
 	if err != nil {
 		return nil, fmt.Errorf("file transfer: %w", err)
 	}
-	t := &MSRPFileTransfer{msrpStream: msrpStream{mgr: m, cfg: cfg}, addr: addr.String(), sending: sending, selector: sel, id: id}
-	sc := msrp.SessionConfig{AcceptTypes: []string{"*"}, TLSConfig: clientTLS(cfg.TLS), Logger: m.log}
+	t := &MSRPFileTransfer{msrpStream: msrpStream{mgr: m, cfg: cfg, lis: lis}, addr: addr.String(), sending: sending, selector: sel, id: id}
+	sc := msrp.SessionConfig{AcceptTypes: []string{"*"}, TLSConfig: clientTLS(cfg.TLS), KeepAlive: cfg.keepAlive(), Logger: m.log}
 	if !sending {
 		sc.Storage = t.storage
 		// A peer sending more than its file-selector announced is cut
@@ -160,6 +160,7 @@ func (m *Manager) newFileTransfer(sipHost string, sending bool, sel sdp.FileSele
 			sc.MaxStoredMessageSize = sel.Size
 		}
 	}
+	t.mcfg = sc
 	if t.ms, err = lis.NewSession(sc); err != nil {
 		return nil, fmt.Errorf("file transfer: %w", err)
 	}
@@ -180,7 +181,7 @@ func (t *MSRPFileTransfer) FileSelector() sdp.FileSelector { return t.selector }
 func (t *MSRPFileTransfer) media(setup string) sdp.Media {
 	u := t.ms.LocalURI()
 	sel := t.selector
-	x := sdp.MSRPMedia{Path: []string{u.String()}, AcceptTypes: []string{"*"}, Setup: setup, Secure: u.Secure,
+	x := sdp.MSRPMedia{Path: pathStrings(t.ms.Path()), AcceptTypes: []string{"*"}, Setup: setup, Secure: u.Secure,
 		FileSelector: &sel, FileTransferID: t.id, FileDisposition: "attachment"}
 	dir := sdp.RecvOnly
 	if t.sending {
@@ -226,9 +227,11 @@ func (t *MSRPFileTransfer) Apply(local, remote sdp.Media) error {
 			return fmt.Errorf("file transfer: %w", err)
 		}
 		// Queued now, sent once connected; f is closed when the MSRP
-		// session is done.
+		// session is done. Delivered means the receiver's success
+		// REPORT: through a relay a 200 only says the relay took a
+		// chunk.
 		if _, err := t.ms.Send(msrp.OutgoingMessage{ContentType: t.selector.Type, Reader: f, Size: t.selector.Size,
-			ChunkSize: fileChunkSize, MessageID: t.id,
+			ChunkSize: fileChunkSize, MessageID: t.id, SuccessReport: true,
 			Headers: []msrp.Header{{Name: "Content-Disposition", Value: `attachment; filename="` + headerSafe(t.selector.Name) + `"`}}}); err != nil {
 			f.Close()
 			cancel()

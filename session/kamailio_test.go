@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -109,4 +110,102 @@ func TestCallThroughKamailio(t *testing.T) {
 	}
 	alice.noSessionsLeft(t)
 	bob.noSessionsLeft(t)
+}
+
+// relayVia points p's settings at k's MSRP relay (msrp.relay_host,
+// relay_port, relay_use_tls) for the streams p offers and answers.
+func relayVia(t *testing.T, p *party, k *interop.Kamailio) {
+	t.Helper()
+	st := p.app.Settings()
+	st.MSRP.RelayHost.Set("127.0.0.1")
+	st.MSRP.RelayPort.Set(k.MSRPPort)
+	st.MSRP.RelayUseTLS.Set(false)
+	st.MSRP.UseRelayOutgoing.Set(true)
+	st.MSRP.UseRelayIncoming.Set(true)
+	if err := st.Save(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Chat and file transfer through Kamailio's msrp module as the MSRP relay
+// (RFC 4976) of both parties: each stream reserves its session with AUTH
+// (the account's credentials), advertises the relay's path in its SDP,
+// and every MSRP request goes alice -> relay -> relay -> bob.
+func TestChatAndFileThroughMSRPRelay(t *testing.T) {
+	k := interop.StartKamailio(t, interop.KamailioConfig{Users: map[string]string{"alice": "pa", "bob": "pb"},
+		DisableTLS: true, MSRPRelay: true})
+	alice, bob := startInteropParty(t, true), startInteropParty(t, true)
+	aa := registerAt(t, alice, k, "alice", "pa")
+	registerAt(t, bob, k, "bob", "pb")
+	relayVia(t, alice, k)
+	relayVia(t, bob, k)
+	dir := t.TempDir()
+	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
+		s := n.Sender.(*session.Session)
+		var err error
+		if d, _ := notification.Data[session.StreamsData](n); slices.Contains(d.Streams, "file-transfer") {
+			err = s.AcceptFileTransfer(dir)
+		} else {
+			err = s.Accept(false, true)
+		}
+		if err != nil {
+			t.Errorf("bob: accept: %v", err)
+		}
+	})
+	callee, err := core.ParseSIPURI(k.AOR("bob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := alice.app.Sessions().NewSession(aa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connect(context.Background(), callee, nil, false, true); err != nil {
+		t.Fatal(err)
+	}
+	bs := bob.rec.wait(t, session.NewIncoming, nil).Sender.(*session.Session)
+	alice.rec.wait(t, session.DidStart, s)
+	bob.rec.wait(t, session.DidStart, bs)
+	if !s.Chat().Relayed() || !bs.Chat().Relayed() {
+		t.Fatalf("chat streams relayed: alice %v, bob %v", s.Chat().Relayed(), bs.Chat().Relayed())
+	}
+	if _, err := s.SendMessage("hello via the relay", "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	got := bob.rec.wait(t, session.GotMessage, bs)
+	if d, _ := notification.Data[session.ChatMessageData](got); string(d.Content) != "hello via the relay" {
+		t.Errorf("bob got %q", d.Content)
+	}
+	alice.rec.wait(t, session.DidDeliverMessage, s)
+	if _, err := bs.SendMessage("and back", "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.GotMessage, s)
+	bob.rec.wait(t, session.DidDeliverMessage, bs)
+	if err := s.End(false); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.DidEnd, bs)
+
+	// A file, in chunks the relay forwards (msrp.RelayChunkSize).
+	src := filepath.Join(t.TempDir(), "relayed.bin")
+	sum := writeRandomFile(t, src, 1<<20, 7)
+	fs, err := alice.app.Sessions().NewSession(aa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.SendFile(context.Background(), callee, nil, src); err != nil {
+		t.Fatal(err)
+	}
+	n := bob.rec.wait(t, session.FileTransferGotFile, nil)
+	d, _ := notification.Data[session.FileData](n)
+	if d.FileName != filepath.Join(dir, "relayed.bin") || string(fileSHA1(t, d.FileName)) != string(sum) {
+		t.Fatalf("bob got %+v", d)
+	}
+	if !fs.FileTransfer().Relayed() {
+		t.Error("the file transfer did not go through the relay")
+	}
+	alice.rec.wait(t, session.FileTransferDidDeliverFile, fs.FileTransfer())
+	alice.rec.wait(t, session.DidEnd, fs)
 }

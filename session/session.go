@@ -291,11 +291,11 @@ func (s *Session) connect(ctx context.Context, callee core.SIPURI, routes []core
 		address = as.LocalAddress()
 	}
 	if chat {
-		if cs, err = s.mgr.NewChat(contact.Host); err != nil {
+		if cs, err = s.mgr.newChatFor(ctx, contact.Host, s.account, true); err != nil {
 			if as != nil {
 				as.Close()
 			}
-			return fail(fmt.Errorf("connect: chat stream: %w", err))
+			return fail(fmt.Errorf("connect: %w", err))
 		}
 		m := cs.Offer()
 		media = append(media, m)
@@ -307,6 +307,10 @@ func (s *Session) connect(ctx context.Context, callee core.SIPURI, routes []core
 	if file != "" {
 		if ft, err = s.mgr.NewFileTransfer(contact.Host, file); err != nil {
 			return fail(err)
+		}
+		if err := ft.reserve(ctx, s.account, true); err != nil {
+			ft.End()
+			return fail(fmt.Errorf("file transfer: %w", err))
 		}
 		m := ft.Offer()
 		media = append(media, m)
@@ -345,6 +349,34 @@ func (s *Session) connect(ctx context.Context, callee core.SIPURI, routes []core
 	return nil
 }
 
+// relayedChat makes, when a relay may be used (MSRPConfig.Relay), the
+// chat stream a method is about to need, reserved at the relay; it runs
+// without s.mu as the reservation is network I/O, and only when needed,
+// called under s.mu, says the method will use it. nil, nil otherwise: the
+// method makes its stream itself. The caller ends a stream it did not use.
+func (s *Session) relayedChat(outgoing bool, needed func() bool) (*MSRPChat, error) {
+	if s.mgr.cfg.Media.MSRP.Relay == nil {
+		return nil, nil
+	}
+	s.mu.Lock()
+	ok, host := needed(), s.sipHost
+	s.mu.Unlock()
+	if !ok {
+		return nil, nil
+	}
+	return s.mgr.newChatFor(context.Background(), host, s.account, outgoing)
+}
+
+// hasChatMedia reports whether d offers a chat stream.
+func hasChatMedia(d *sdp.Description) bool {
+	for _, m := range d.Media {
+		if isChatMedia(m) && !m.Rejected() {
+			return true
+		}
+	}
+	return false
+}
+
 func origLocalOrRemote(local bool) string {
 	if local {
 		return originatorLocal
@@ -355,6 +387,20 @@ func origLocalOrRemote(local bool) string {
 // Accept accepts an incoming session (INCOMING -> ACCEPTING), with audio
 // if it was offered.
 func (s *Session) Accept(audio, chat bool) error {
+	var pre *MSRPChat
+	if chat {
+		var err error
+		if pre, err = s.relayedChat(false, func() bool {
+			return s.state == StateIncoming && !s.lateOffer && s.lastRemote != nil && hasChatMedia(s.lastRemote)
+		}); err != nil {
+			return fmt.Errorf("accept: %w", err)
+		}
+		defer func() {
+			if pre != nil {
+				pre.End()
+			}
+		}()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != StateIncoming {
@@ -377,6 +423,9 @@ func (s *Session) Accept(audio, chat bool) error {
 			}
 		}
 		if chat && !gotChat && isChatMedia(m) {
+			if cs == nil && pre != nil {
+				cs, pre = pre, nil
+			}
 			if cs == nil {
 				var err error
 				if cs, err = s.mgr.NewChat(s.sipHost); err != nil {
@@ -669,17 +718,26 @@ func (s *Session) SendMessage(content, contentType string, toURI *core.SIPURI, d
 // Accepted- or RejectedStreamProposal). It waits the INVITE timeout for
 // the answer, as adding audio does.
 func (s *Session) AddChat() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.state != StateEstablished {
-		return fmt.Errorf("%w: add chat needs ESTABLISHED, it is %s", ErrState, s.state)
-	}
-	if s.chat != nil {
-		return errors.New("add chat: the session already has a chat stream")
-	}
-	cs, err := s.mgr.NewChat(s.sipHost)
+	pre, err := s.relayedChat(true, func() bool { return s.state == StateEstablished && s.chat == nil })
 	if err != nil {
 		return fmt.Errorf("add chat: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateEstablished || s.chat != nil {
+		if pre != nil {
+			pre.End()
+		}
+		if s.chat != nil {
+			return errors.New("add chat: the session already has a chat stream")
+		}
+		return fmt.Errorf("%w: add chat needs ESTABLISHED, it is %s", ErrState, s.state)
+	}
+	cs := pre
+	if cs == nil {
+		if cs, err = s.mgr.NewChat(s.sipHost); err != nil {
+			return fmt.Errorf("add chat: %w", err)
+		}
 	}
 	m := cs.Offer()
 	s.attachChatLocked(cs)
@@ -1211,6 +1269,18 @@ func (s *Session) RemoveAudio() error {
 // AcceptProposal accepts the streams the peer proposed (PROPOSED ->
 // ESTABLISHED, SIPSessionAcceptedStreamProposal).
 func (s *Session) AcceptProposal(audio, chat bool) error {
+	var pre *MSRPChat
+	var preErr error // refuses the proposal below, like any failure to make the stream
+	if chat {
+		pre, preErr = s.relayedChat(false, func() bool {
+			return s.state == StateProposed && s.pendingRemote != nil && s.chat == nil && hasChatMedia(s.pendingRemote)
+		})
+		defer func() {
+			if pre != nil {
+				pre.End()
+			}
+		}()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.state != StateProposed || s.pendingRemote == nil {
@@ -1219,7 +1289,11 @@ func (s *Session) AcceptProposal(audio, chat bool) error {
 	offer := s.pendingRemote
 	s.pendingRemote = nil
 	if chat && s.chat == nil {
-		cs, err := s.mgr.NewChat(s.sipHost)
+		cs, err := pre, preErr
+		pre = nil
+		if cs == nil && err == nil {
+			cs, err = s.mgr.NewChat(s.sipHost)
+		}
 		if err != nil {
 			s.inv.RejectProposal(500, "Server Internal Error")
 			s.setStateLocked(StateEstablished)
@@ -1451,22 +1525,47 @@ func (s *Session) AcceptFileTransfer(dir string) error {
 			dir = filepath.Join(os.TempDir(), "sipsimple-downloads")
 		}
 	}
+	// The transfer is made, and reserved at a relay (network I/O),
+	// without s.mu; the offer it answers must still be the session's.
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.state != StateIncoming {
+		defer s.mu.Unlock()
 		return fmt.Errorf("%w: accept file transfer needs INCOMING, it is %s", ErrState, s.state)
 	}
-	if s.lastRemote == nil {
+	remote, host := s.lastRemote, s.sipHost
+	s.mu.Unlock()
+	if remote == nil {
 		return errors.New("accept file transfer: the INVITE had no offer")
 	}
-	var answer []sdp.Media
-	var ft *MSRPFileTransfer
-	for _, m := range s.lastRemote.Media {
-		if ft == nil && isFileMedia(m) && !m.Rejected() {
-			t, err := s.mgr.NewIncomingFileTransfer(s.sipHost, m, dir)
+	var pre *MSRPFileTransfer
+	for _, m := range remote.Media {
+		if isFileMedia(m) && !m.Rejected() {
+			t, err := s.mgr.NewIncomingFileTransfer(host, m, dir)
 			if err != nil {
 				return fmt.Errorf("accept file transfer: %w", err)
 			}
+			if err := t.reserve(context.Background(), s.account, false); err != nil {
+				t.End()
+				return fmt.Errorf("accept file transfer: %w", err)
+			}
+			pre = t
+			break
+		}
+	}
+	if pre == nil {
+		return errors.New("accept file transfer: no file offered")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != StateIncoming || s.lastRemote != remote {
+		pre.End()
+		return fmt.Errorf("%w: accept file transfer needs INCOMING, it is %s", ErrState, s.state)
+	}
+	var answer []sdp.Media
+	var ft *MSRPFileTransfer
+	for _, m := range remote.Media {
+		if ft == nil && isFileMedia(m) && !m.Rejected() {
+			t := pre
 			local, err := t.Answer(m)
 			if err != nil {
 				t.End()

@@ -133,6 +133,21 @@ type KamailioConfig struct {
 	// Children is the number of worker processes per listener; default 2.
 	Children int
 
+	// MSRPRelay makes Kamailio also an MSRP relay (RFC 4976) with its
+	// msrp module (package kamailio-extra-modules; when it is missing
+	// the test fails under CI=true and is skipped otherwise), listening
+	// on its own TCP port (Kamailio.MSRPPort, URI Kamailio.MSRPRelayURI)
+	// and, with TLS, on Kamailio.MSRPTLSPort:
+	//   - AUTH is challenged (401, digest, realm Domain, qop=auth) and
+	//     checked against Users; a wrong password gets 403. Accepted, it
+	//     gets 200 with Use-Path (this relay and a new session-id) and
+	//     Expires: 3600 without an Expires header; outside [60, 3600],
+	//     423 with Min-Expires or Max-Expires.
+	//   - SEND (answered 200 hop by hop) and REPORT are forwarded by their
+	//     To-Path; those for the client that reserved the session go over
+	//     its connection; a session-id not reserved here gets 481.
+	MSRPRelay bool
+
 	// UsersFile keeps Users in a db_text table (Dir/db/users) that the
 	// htable module loads at start-up, instead of one statement per user
 	// in kamailio.cfg. Use it for thousands of users: the configuration
@@ -159,6 +174,9 @@ type Kamailio struct {
 	// UDPPort and TCPPort are the SIP ports (the same number); TLSPort
 	// is 0 when TLS is not available or disabled.
 	UDPPort, TCPPort, TLSPort int
+	// MSRPPort and MSRPTLSPort are the MSRP relay's ports
+	// (KamailioConfig.MSRPRelay), 0 without the relay or without TLS.
+	MSRPPort, MSRPTLSPort int
 	// Users are the configured accounts (user -> password).
 	Users map[string]string
 	// Certificate is the server certificate of the TLS listener (nil
@@ -196,6 +214,8 @@ type kamailioTemplateData struct {
 	// PresenceDBURL, when set (KamailioConfig.Presence), is the db_text
 	// URL of the presence tables and enables the presence server.
 	PresenceDBURL                          string
+	MSRP                                   bool
+	MSRPPort, MSRPTLSPort                  int
 	PresenceMinExpires, PresenceMaxExpires int
 }
 
@@ -314,6 +334,13 @@ func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
 			data.PresenceMaxExpires = 3600
 		}
 	}
+	if cfg.MSRPRelay {
+		if !kamailioModuleAvailable(bin, "msrp") {
+			unavailable(t, "kamailio msrp module not installed (KamailioConfig.MSRPRelay needs kamailio-extra-modules); .ci/run installs it")
+			return nil
+		}
+		data.MSRP = true
+	}
 	k := &Kamailio{
 		Domain:     data.Domain,
 		Host:       Loopback,
@@ -359,6 +386,13 @@ require_certificate = no
 		if data.TLS {
 			data.TLSPort = FreePort(t, "tcp")
 		}
+		data.MSRPPort, data.MSRPTLSPort = 0, 0
+		if data.MSRP {
+			data.MSRPPort = FreePort(t, "tcp")
+			if data.TLS {
+				data.MSRPTLSPort = FreePort(t, "tcp")
+			}
+		}
 		var cfgText bytes.Buffer
 		if err := tmpl.Execute(&cfgText, data); err != nil {
 			t.Fatalf("interop: render Kamailio config: %v", err)
@@ -367,6 +401,7 @@ require_certificate = no
 			t.Fatalf("interop: %v", err)
 		}
 		k.UDPPort, k.TCPPort, k.TLSPort = data.UDPPort, data.TCPPort, data.TLSPort
+		k.MSRPPort, k.MSRPTLSPort = data.MSRPPort, data.MSRPTLSPort
 
 		out := newOutput()
 		cmd := exec.Command(bin, "-DD", "-E", "-f", k.ConfigFile,
@@ -519,6 +554,22 @@ func (k *Kamailio) ServerURI(transport string) string {
 // AOR returns the address of record of user in the served domain,
 // "sip:user@domain".
 func (k *Kamailio) AOR(user string) string { return "sip:" + user + "@" + k.Domain }
+
+// MSRPRelayURI is the URI of the MSRP relay (KamailioConfig.MSRPRelay):
+// msrp://127.0.0.1:MSRPPort;tcp, or msrps:// on MSRPTLSPort when secure
+// ("" when that listener does not exist).
+func (k *Kamailio) MSRPRelayURI(secure bool) string {
+	if secure {
+		if k.MSRPTLSPort == 0 {
+			return ""
+		}
+		return "msrps://" + net.JoinHostPort(k.Host, strconv.Itoa(k.MSRPTLSPort)) + ";tcp"
+	}
+	if k.MSRPPort == 0 {
+		return ""
+	}
+	return "msrp://" + net.JoinHostPort(k.Host, strconv.Itoa(k.MSRPPort)) + ";tcp"
+}
 
 // Output returns the collector of Kamailio's log (stderr), e.g. to wait
 // for a log line with WaitForString.

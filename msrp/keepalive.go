@@ -1,0 +1,53 @@
+package msrp
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// keepAliveLoop sends an empty SEND (RFC 4975 section 7.1.1 allows a
+// SEND without body) over a connection that carried nothing, in either
+// direction, for SessionConfig.KeepAlive: it keeps NAT bindings and
+// relay connections open and finds a dead peer, ending the session when
+// the SEND is not answered within TransactionTimeout (ErrConnectionLost)
+// or is refused (*StatusError).
+func (s *Session) keepAliveLoop() {
+	defer s.wg.Done()
+	c, to, from, _, ok := s.awaitReady()
+	if !ok {
+		return
+	}
+	last := c.activity.Load()
+	t := time.NewTicker(s.cfg.KeepAlive)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-s.done:
+			return
+		}
+		if n := c.activity.Load(); n != last {
+			last = n
+			continue
+		}
+		req := &Message{Request: true, Method: MethodSEND, TransactionID: NewTransactionID(),
+			ToPath: to, FromPath: from, MessageID: NewMessageID(),
+			ByteRange: ByteRange{Start: 1, End: 0, Total: 0}, Flag: FlagComplete}
+		resp, err := s.transact(context.Background(), req)
+		select {
+		case <-s.done:
+			return
+		default:
+		}
+		switch {
+		case err != nil:
+			s.terminate(fmt.Errorf("%w: keep-alive: %v", ErrConnectionLost, err))
+			return
+		case resp.StatusCode != StatusOK:
+			s.terminate(fmt.Errorf("msrp: keep-alive refused: %w", &StatusError{Code: resp.StatusCode, Comment: resp.Comment}))
+			return
+		}
+		last = c.activity.Load()
+	}
+}

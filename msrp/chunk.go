@@ -66,6 +66,16 @@ func NewChunker(tmpl *Message, body io.Reader, total int64, chunkSize int) *Chun
 	return c
 }
 
+// StartAt makes the chunks start at octet off+1 of the message, for a
+// transfer resumed where the receiver stopped: body must then be
+// positioned at that octet, and the total stays the whole message's.
+// Call it before the first Next.
+func (c *Chunker) StartAt(off int64) {
+	if off > 0 && (c.total < 0 || off < c.total) {
+		c.off = off
+	}
+}
+
 // MessageID returns the Message-ID of the chunks.
 func (c *Chunker) MessageID() string { return c.tmpl.MessageID }
 
@@ -417,6 +427,11 @@ func (r *Reassembler) entry(m *Message) (*assembly, error) {
 			return nil, fmt.Errorf("msrp: storage for message %s: %w", m.MessageID, err)
 		}
 		a.store = store
+		if p, ok := store.(ResumedStorage); ok {
+			if n := p.StoredPrefix(); n > 0 && (total < 0 || n < total) {
+				a.spans = []span{{0, n}}
+			}
+		}
 	}
 	if a.store == nil && total > r.opts.MaxMessageBytes {
 		return nil, r.limit(m, "MaxMessageBytes", r.opts.MaxMessageBytes)

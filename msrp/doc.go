@@ -68,6 +68,14 @@
 //     of at most [RelayChunkSize].
 //   - Keep-alives: with SessionConfig.KeepAlive, an empty SEND over a
 //     connection idle that long; no answer ends the session.
+//   - Resume: OutgoingMessage.Offset sends a message from where the
+//     receiver stopped, whose [ResumedStorage] already holds the first
+//     octets; [Session.Request] and SessionConfig.OnRequest carry
+//     extension requests such as python-sipsimple's FILE_OFFSET, which
+//     tells the sender that offset.
+//   - SessionConfig.Check vets complete messages before they are
+//     answered, so that content the application cannot use is refused
+//     (400, failure REPORT) rather than acknowledged and dropped.
 //
 // Each connection has a reader and a writer goroutine, each connected
 // session a sender and a timer goroutine (and a keep-alive and a relay

@@ -2,7 +2,9 @@ package msrp
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -50,4 +52,24 @@ func (s *Session) keepAliveLoop() {
 		}
 		last = c.activity.Load()
 	}
+}
+
+// Request sends a request of method (not SEND nor REPORT: an extension
+// such as python-sipsimple's FILE_OFFSET) with headers to the peer over
+// the connected session and returns its response; an error when the
+// session is not connected yet, ends, no response comes within
+// TransactionTimeout (a *StatusError with 408), or ctx ends.
+func (s *Session) Request(ctx context.Context, method string, headers []Header) (*Message, error) {
+	if method == MethodSEND || method == MethodREPORT || method == "" {
+		return nil, fmt.Errorf("msrp: Request cannot send %q", method)
+	}
+	s.mu.Lock()
+	ready, to, from := s.isReady, s.remote, s.from
+	s.mu.Unlock()
+	if !ready {
+		return nil, errors.New("msrp: Request before the session is connected")
+	}
+	req := &Message{Request: true, Method: method, TransactionID: NewTransactionID(), ToPath: to, FromPath: from,
+		Headers: slices.Clone(headers)}
+	return s.transact(ctx, req)
 }

@@ -143,6 +143,19 @@ type SessionConfig struct {
 	// DefaultProgressInterval, a negative value disables them. A
 	// message that takes less than the interval has none.
 	ProgressInterval time.Duration
+	// Check, when set, vets every complete message held in memory
+	// (not those written to Storage) before it is reported and answered:
+	// an error refuses it, its last chunk answered with the code of a
+	// *StatusError (400 otherwise) and, unless Failure-Report is "no", a
+	// failure REPORT, so that the sender learns it was not delivered. It
+	// is called by the connection's reader goroutine and must not block.
+	Check func(first *Message, body []byte) error
+	// OnRequest, when set, answers the requests of methods other than
+	// SEND and REPORT (extensions such as python-sipsimple's
+	// FILE_OFFSET): it returns the response (NewResponse with headers
+	// added), or nil for 501. It is called by the connection's reader
+	// goroutine and must not block.
+	OnRequest func(req *Message) *Message
 	// KeepAlive, when positive, makes a connected session send an empty
 	// SEND when its connection carried nothing for that long, and end
 	// the session when it is not answered within TransactionTimeout
@@ -202,6 +215,11 @@ type OutgoingMessage struct {
 	// per chunk in memory). The sender holds up to about 34 chunks in
 	// memory.
 	ChunkSize int
+	// Offset resumes a message the receiver already has the first
+	// Offset octets of (a file transfer cut short): the chunks start at
+	// octet Offset+1 and Size stays the whole message's. Reader must be
+	// positioned at that octet. Only with a Reader and a known Size.
+	Offset int64
 }
 
 // Event is an event of a Session: Connected, Received, ReceiveProgress,
@@ -851,6 +869,9 @@ func (s *Session) Send(msg OutgoingMessage) (string, error) {
 	default:
 		return "", fmt.Errorf("msrp: Failure-Report %s is not yes, partial or no", quoteTrunc(msg.FailureReport))
 	}
+	if msg.Offset < 0 || msg.Offset > 0 && (msg.Reader == nil || msg.Size <= 0 || msg.Offset >= msg.Size) {
+		return "", fmt.Errorf("msrp: OutgoingMessage Offset %d needs a Reader and a larger Size (%d)", msg.Offset, msg.Size)
+	}
 	if msg.Reader != nil && msg.Body != nil {
 		return "", errors.New("msrp: OutgoingMessage has both Body and Reader")
 	}
@@ -1334,6 +1355,7 @@ func (s *Session) transmit(c *conn, to, from []URI, m *outMsg, maxChunk int) boo
 	}
 	ck := NewChunker(&tmpl, m.msg.Reader, total, size)
 	ck.reuse = true // sendChunk copies each chunk into its frame
+	ck.StartAt(m.msg.Offset)
 	for {
 		ch, err := ck.Next()
 		if err == io.EOF {
@@ -1489,6 +1511,13 @@ func (s *Session) handleRequest(c *conn, m *Message) {
 		s.handleReport(m)
 	default:
 		s.ra.unstream(m)
+		if s.cfg.OnRequest != nil {
+			if r := s.cfg.OnRequest(m); r != nil {
+				r.TransactionID = m.TransactionID
+				c.queueCtrl(r)
+				return
+			}
+		}
 		c.respond(m, StatusUnknownMethod, "")
 	}
 }
@@ -1587,6 +1616,21 @@ func (s *Session) handleSend(c *conn, m *Message) {
 	// the sender never takes a message the application did not get for
 	// delivered.
 	if in != nil || len(body) > 0 || first.ContentType != "" { // else a binding SEND or keep-alive
+		if in == nil && s.cfg.Check != nil {
+			if err := s.cfg.Check(first, body); err != nil {
+				code := StatusBadRequest
+				var se *StatusError
+				if errors.As(err, &se) {
+					code = se.Code
+				}
+				s.log.Debug("msrp: message refused by Check", "message_id", first.MessageID, "code", code, "err", err)
+				c.respond(m, code, "")
+				if first.FailureReportMode() != "no" {
+					c.queueCtrl(NewReport(first, ByteRange{Start: 1, End: size, Total: size}, Status{Code: code, Comment: StatusText(code)}))
+				}
+				return
+			}
+		}
 		if in != nil {
 			s.receiveProgress(in, true, size)
 		}

@@ -52,6 +52,7 @@ type inStore struct {
 	buf     []byte // octets not yet written, at bufOff
 	bufOff  int64
 	written int64 // octets from the start without a gap written to w
+	prefix  int64 // octets w held before (ResumedStorage)
 	total   int64 // declared total, -1 when unknown
 	done    bool  // Received or ReceiveAborted was emitted
 	err     error // a write to w failed
@@ -78,6 +79,11 @@ func (s *Session) openStorage(first *Message) (io.WriterAt, error) {
 		return nil, nil
 	}
 	in := &inStore{s: s, id: first.MessageID, w: w, total: first.Range().Total, progLast: time.Now()}
+	if p, ok := w.(ResumedStorage); ok {
+		if n := p.StoredPrefix(); n > 0 && (in.total < 0 || n < in.total) {
+			in.prefix, in.written = n, n
+		}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -91,6 +97,18 @@ func (s *Session) openStorage(first *Message) (io.WriterAt, error) {
 	s.incoming[in.id] = in
 	return in, nil
 }
+
+// ResumedStorage is an io.WriterAt from SessionConfig.Storage that
+// already holds the first StoredPrefix octets of the message: a transfer
+// resumed where it stopped (the sender's OutgoingMessage.Offset). Those
+// octets count as received; the chunks are expected from there.
+type ResumedStorage interface {
+	io.WriterAt
+	StoredPrefix() int64
+}
+
+// StoredPrefix implements ResumedStorage for the Reassembler.
+func (in *inStore) StoredPrefix() int64 { return in.prefix }
 
 // WriteAt buffers p, or writes it through when it is large or not
 // contiguous with what is buffered.

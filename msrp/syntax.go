@@ -74,13 +74,15 @@ func validToken(s string) bool {
 // validHeaderName reports whether s is an hname: ALPHA *token.
 func validHeaderName(s string) bool { return s != "" && isAlpha(s[0]) && validToken(s) }
 
-// validMethod reports whether s is 1*UPALPHA.
+// validMethod reports whether s is 1*UPALPHA (with inner "_" allowed).
 func validMethod(s string) bool {
 	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if s[i] < 'A' || s[i] > 'Z' {
+		// RFC 4975 says 1*UPALPHA; an inner "_" is taken too, for
+		// python-sipsimple's (and Blink's) FILE_OFFSET extension.
+		if (s[i] < 'A' || s[i] > 'Z') && (s[i] != '_' || i == 0 || i == len(s)-1) {
 			return false
 		}
 	}

@@ -62,6 +62,10 @@ type MSRPMedia struct {
 	FileIcon string
 	// FileRange is a=file-range (RFC 5547 section 6), nil when absent.
 	FileRange *FileRange
+	// FileOffset is a=x-file-offset: the party can tell or ask where an
+	// interrupted transfer of the file resumes (python-sipsimple's and
+	// Blink's FILE_OFFSET MSRP request).
+	FileOffset bool
 }
 
 // IsMSRP reports whether proto is an MSRP transport, TCP/MSRP or
@@ -111,6 +115,9 @@ func ParseMSRP(m Media) (MSRPMedia, error) {
 			continue
 		case "accept-wrapped-types":
 			x.AcceptWrappedTypes = append(x.AcceptWrappedTypes, strings.Fields(val)...)
+			continue
+		case "x-file-offset":
+			x.FileOffset = true
 			continue
 		case "setup", "max-size", "file-selector", "file-transfer-id",
 			"file-disposition", "file-date", "file-icon", "file-range":
@@ -246,6 +253,9 @@ func (x MSRPMedia) Media(port int, address string, dir Direction) Media {
 	}
 	if x.FileRange != nil {
 		add("file-range", x.FileRange.String())
+	}
+	if x.FileOffset {
+		add("x-file-offset", "")
 	}
 	return m
 }

@@ -425,6 +425,7 @@ func TestParseMSRPTolerance(t *testing.T) {
 		FileSelector:       &FileSelector{Size: -1},
 		FileTransferID:     "tid",
 		FileRange:          &FileRange{Start: 5, Stop: -1},
+		FileOffset:         true,
 	}
 	if !reflect.DeepEqual(x, want) {
 		t.Errorf("got  %#v\nwant %#v", x, want)
@@ -501,5 +502,24 @@ func TestIsMSRP(t *testing.T) {
 		if IsMSRP(proto) != want {
 			t.Errorf("IsMSRP(%q) = %v", proto, !want)
 		}
+	}
+}
+
+// a=x-file-offset (python-sipsimple's resume capability) is written bare
+// and read back.
+func TestXFileOffsetRoundTrip(t *testing.T) {
+	x := MSRPMedia{Path: []string{"msrp://127.0.0.1:2855/abc;tcp"}, AcceptTypes: []string{"*"}, FileOffset: true}
+	d := &Description{Address: "127.0.0.1", Media: []Media{x.Media(2855, "127.0.0.1", SendOnly)}}
+	text := string(d.Marshal())
+	if !strings.Contains(text, "a=x-file-offset\r\n") {
+		t.Fatalf("SDP without a bare a=x-file-offset:\n%s", text)
+	}
+	back, err := Parse([]byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := ParseMSRP(back.Media[0])
+	if err != nil || !y.FileOffset {
+		t.Fatalf("parsed back: %+v, %v", y, err)
 	}
 }

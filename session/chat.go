@@ -313,7 +313,8 @@ func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
 	}
 	// The TLS configuration also serves to dial msrps peers (its roots,
 	// or InsecureSkipVerify when tls.verify_server is off).
-	mcfg := msrp.SessionConfig{AcceptTypes: chatAcceptTypes, TLSConfig: clientTLS(cfg.TLS), KeepAlive: cfg.keepAlive(), Logger: m.log}
+	mcfg := msrp.SessionConfig{AcceptTypes: chatAcceptTypes, Check: checkChat, TLSConfig: clientTLS(cfg.TLS),
+		KeepAlive: cfg.keepAlive(), Logger: m.log}
 	ms, err := lis.NewSession(mcfg)
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
@@ -542,6 +543,27 @@ func (c *MSRPChat) post(name, sessionName string, data any) {
 	}
 }
 
+// checkChat refuses, before they are answered 200, the chat messages
+// received would drop: a malformed CPIM wrapper or is-composing document
+// gets 400 (and a failure REPORT), so that the sender is told the message
+// was not delivered.
+func checkChat(first *msrp.Message, body []byte) error {
+	ct, content := first.ContentType, body
+	if strings.EqualFold(mediaType(ct), "message/cpim") {
+		m, err := cpim.Parse(body)
+		if err != nil {
+			return &msrp.StatusError{Code: msrp.StatusBadRequest, Comment: "malformed CPIM: " + err.Error()}
+		}
+		ct, content = m.ContentType, m.Body
+	}
+	if strings.EqualFold(mediaType(ct), payloads.IsComposingContentType) {
+		if _, err := payloads.ParseIsComposing(content); err != nil {
+			return &msrp.StatusError{Code: msrp.StatusBadRequest, Comment: "malformed is-composing: " + err.Error()}
+		}
+	}
+	return nil
+}
+
 // received reports an incoming message: CPIM-wrapped, plain, or an
 // is-composing indication (bare or wrapped).
 func (c *MSRPChat) received(ev msrp.Received) {
@@ -549,6 +571,7 @@ func (c *MSRPChat) received(ev msrp.Received) {
 	if strings.EqualFold(mediaType(ev.ContentType), "message/cpim") {
 		m, err := cpim.Parse(ev.Body)
 		if err != nil {
+			// checkChat refused it already; kept for safety.
 			c.mgr.log.Debug("chat: malformed CPIM message dropped", "message_id", ev.MessageID, "error", err)
 			return
 		}

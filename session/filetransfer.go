@@ -2,7 +2,9 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha1"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -62,9 +64,17 @@ type FileProgressData struct {
 // MSRPFileTransfer): one file sent over its own MSRP session, described
 // in SDP by a=file-selector (name, type, size, SHA-1) and
 // a=file-transfer-id. The sender streams the file from disk; the
-// receiver writes it into its directory under a name that overwrites
-// nothing, checks the SHA-1, and removes the file when the check fails.
-// Memory use does not depend on the file's size.
+// receiver writes it into a hidden partial file in its directory, checks
+// the SHA-1, and then gives it its name, one that overwrites nothing; a
+// file whose check fails is removed. Memory use does not depend on the
+// file's size.
+//
+// Resume: a transfer cut short leaves its partial file, named after the
+// file's SHA-1, holding what arrived without a gap. When the same file
+// is offered again, the sender asks with python-sipsimple's FILE_OFFSET
+// request (both sides announce it with a=x-file-offset, as
+// python-sipsimple and Blink do) how much the receiver has, and sends
+// only the rest (ResumedAt). Partial files are not cleaned up by age.
 type MSRPFileTransfer struct {
 	msrpStream
 	addr string
@@ -76,8 +86,11 @@ type MSRPFileTransfer struct {
 	dir      string // where a received file goes
 
 	// Guarded by mu.
-	file  *os.File // the file being received
-	saved string
+	file      *os.File // the partial file being received
+	partial   string   // its name
+	saved     string   // the received file's name, once complete
+	askOffset bool     // resume: ask FILE_OFFSET once connected
+	resumedAt int64    // octets not transferred again (resumed)
 
 	// onOutcome, when set, is called (from the events goroutine) once
 	// the sent file is delivered or not: its session ends.
@@ -154,6 +167,7 @@ func (m *Manager) newFileTransfer(sipHost string, sending bool, sel sdp.FileSele
 	sc := msrp.SessionConfig{AcceptTypes: []string{"*"}, TLSConfig: clientTLS(cfg.TLS), KeepAlive: cfg.keepAlive(), Logger: m.log}
 	if !sending {
 		sc.Storage = t.storage
+		sc.OnRequest = t.onRequest
 		// A peer sending more than its file-selector announced is cut
 		// off (413) rather than filling the disk.
 		if sel.Size > 0 {
@@ -174,6 +188,17 @@ func (m *Manager) newFileTransfer(sipHost string, sending bool, sel sdp.FileSele
 	return t, nil
 }
 
+// ResumedAt is where the transfer resumed an interrupted one: the
+// octets of the file the receiver already had, which were not sent
+// again; 0 when the file went whole. The sender knows it once the
+// receiver answered FILE_OFFSET, the receiver once the file's first
+// chunk arrived.
+func (t *MSRPFileTransfer) ResumedAt() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.resumedAt
+}
+
 // FileSelector describes the file (name, type, size, hash).
 func (t *MSRPFileTransfer) FileSelector() sdp.FileSelector { return t.selector }
 
@@ -182,7 +207,7 @@ func (t *MSRPFileTransfer) media(setup string) sdp.Media {
 	u := t.ms.LocalURI()
 	sel := t.selector
 	x := sdp.MSRPMedia{Path: pathStrings(t.ms.Path()), AcceptTypes: []string{"*"}, Setup: setup, Secure: u.Secure,
-		FileSelector: &sel, FileTransferID: t.id, FileDisposition: "attachment"}
+		FileSelector: &sel, FileTransferID: t.id, FileDisposition: "attachment", FileOffset: true}
 	dir := sdp.RecvOnly
 	if t.sending {
 		dir = sdp.SendOnly
@@ -221,28 +246,16 @@ func (t *MSRPFileTransfer) Apply(local, remote sdp.Media) error {
 	}
 	cancel := t.cancel
 	if t.sending {
-		f, err := os.Open(t.path)
-		if err != nil {
+		if rm, _ := sdp.ParseMSRP(remote); rm.FileOffset {
+			// The receiver may hold part of the file: once connected,
+			// ask where to resume (FILE_OFFSET), then send from there.
+			t.mu.Lock()
+			t.askOffset = true
+			t.mu.Unlock()
+		} else if err := t.sendFrom(0); err != nil {
 			cancel()
-			return fmt.Errorf("file transfer: %w", err)
+			return err
 		}
-		// Queued now, sent once connected; f is closed when the MSRP
-		// session is done. Delivered means the receiver's success
-		// REPORT: through a relay a 200 only says the relay took a
-		// chunk.
-		if _, err := t.ms.Send(msrp.OutgoingMessage{ContentType: t.selector.Type, Reader: f, Size: t.selector.Size,
-			ChunkSize: fileChunkSize, MessageID: t.id, SuccessReport: true,
-			Headers: []msrp.Header{{Name: "Content-Disposition", Value: `attachment; filename="` + headerSafe(t.selector.Name) + `"`}}}); err != nil {
-			f.Close()
-			cancel()
-			return fmt.Errorf("file transfer: %w", err)
-		}
-		t.wg.Add(1)
-		go func() {
-			defer t.wg.Done()
-			<-t.ms.Done()
-			f.Close()
-		}()
 	}
 	t.wg.Add(1)
 	go t.events()
@@ -250,8 +263,115 @@ func (t *MSRPFileTransfer) Apply(local, remote sdp.Media) error {
 	return nil
 }
 
-// storage opens the file a received message goes into: a new file in the
-// directory, named after the selector and never overwriting another.
+// fileOffsetMethod is python-sipsimple's (and Blink's) MSRP request that
+// asks the receiver of a file how many octets of it it already has; the
+// 200 answers in an Offset header. Both sides announce it with
+// a=x-file-offset.
+const fileOffsetMethod = "FILE_OFFSET"
+
+// resume asks the receiver where to resume (FILE_OFFSET) and sends the
+// file from there; any failure to learn the offset sends it whole.
+func (t *MSRPFileTransfer) resume() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var off int64
+	resp, err := t.ms.Request(ctx, fileOffsetMethod, nil)
+	if err == nil && resp.StatusCode == msrp.StatusOK {
+		v, _ := resp.Header("Offset")
+		if n, perr := strconv.ParseInt(strings.TrimSpace(v), 10, 64); perr == nil && n > 0 && n < t.selector.Size {
+			off = n
+		}
+	} else {
+		t.mgr.log.Debug("file transfer: no resume offset, sending the whole file", "error", err)
+	}
+	if err := t.sendFrom(off); err != nil {
+		t.mgr.center.Post(FileTransferDidNotDeliverFile, t, FileData{Timestamp: now(), FileName: t.path,
+			Size: t.selector.Size, Reason: err.Error()})
+		t.outcome()
+	}
+}
+
+// sendFrom queues the file from octet off+1 (off octets are at the
+// receiver already); it is sent once connected and closed when the MSRP
+// session is done. Delivered means the receiver's success REPORT:
+// through a relay a 200 only says the relay took a chunk.
+func (t *MSRPFileTransfer) sendFrom(off int64) error {
+	f, err := os.Open(t.path)
+	if err != nil {
+		return fmt.Errorf("file transfer: %w", err)
+	}
+	if off > 0 {
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			f.Close()
+			return fmt.Errorf("file transfer: %w", err)
+		}
+		t.mgr.log.Debug("file transfer: resuming", "file", t.path, "offset", off)
+		t.mu.Lock()
+		t.resumedAt = off
+		t.mu.Unlock()
+	}
+	if _, err := t.ms.Send(msrp.OutgoingMessage{ContentType: t.selector.Type, Reader: f, Size: t.selector.Size,
+		Offset: off, ChunkSize: fileChunkSize, MessageID: t.id, SuccessReport: true,
+		Headers: []msrp.Header{{Name: "Content-Disposition", Value: `attachment; filename="` + headerSafe(t.selector.Name) + `"`}}}); err != nil {
+		f.Close()
+		return fmt.Errorf("file transfer: %w", err)
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		<-t.ms.Done()
+		f.Close()
+	}()
+	return nil
+}
+
+// partialName is where a received file is written until it is complete
+// and checked: a hidden file named after the selector's SHA-1, so that
+// the same file offered again resumes where an interrupted transfer
+// stopped; "" without a hash (no resume: a file of its own per transfer).
+func (t *MSRPFileTransfer) partialName() string {
+	if t.selector.Hash == nil || len(t.selector.Hash.Value) == 0 {
+		return ""
+	}
+	return filepath.Join(t.dir, ".sipsimple-"+hex.EncodeToString(t.selector.Hash.Value)+".part")
+}
+
+// partialSize is how many octets of the file an interrupted transfer
+// left in the partial file: the FILE_OFFSET answer.
+func (t *MSRPFileTransfer) partialSize() int64 {
+	name := t.partialName()
+	if name == "" {
+		return 0
+	}
+	st, err := os.Stat(name)
+	if err != nil || !st.Mode().IsRegular() || st.Size() >= t.selector.Size {
+		return 0
+	}
+	return st.Size()
+}
+
+// onRequest answers FILE_OFFSET with what the partial file holds.
+func (t *MSRPFileTransfer) onRequest(req *msrp.Message) *msrp.Message {
+	if t.sending || req.Method != fileOffsetMethod {
+		return nil
+	}
+	r := msrp.NewResponse(req, msrp.StatusOK, "")
+	r.AddHeader("Offset", strconv.FormatInt(t.partialSize(), 10))
+	return r
+}
+
+// resumedFile is the partial file, whose first octets an interrupted
+// transfer left (msrp.ResumedStorage).
+type resumedFile struct {
+	*os.File
+	prefix int64
+}
+
+func (f resumedFile) StoredPrefix() int64 { return f.prefix }
+
+// storage opens the file a received message goes into: the partial file
+// (see partialName), resumed when an earlier transfer left part of it.
+// The file gets its name in the directory once complete and checked.
 func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 	if t.selector.Size >= 0 && first.ByteRange.Total >= 0 && first.ByteRange.Total != t.selector.Size {
 		return nil, &msrp.StatusError{Code: 413, Comment: "size differs from the file-selector"}
@@ -259,13 +379,33 @@ func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return nil, err
 	}
-	f, name, err := createUnique(t.dir, t.selector.Name)
+	var f *os.File
+	var err error
+	prefix := int64(0)
+	name := t.partialName()
+	if name == "" {
+		f, err = os.CreateTemp(t.dir, ".sipsimple-*.part")
+		if err == nil {
+			name = f.Name()
+		}
+	} else {
+		prefix = t.partialSize()
+		flags := os.O_RDWR | os.O_CREATE
+		if prefix == 0 {
+			flags |= os.O_TRUNC
+		}
+		f, err = os.OpenFile(name, flags, 0o600)
+	}
 	if err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
-	t.file, t.saved = f, name
+	t.file, t.partial, t.resumedAt = f, name, prefix
 	t.mu.Unlock()
+	if prefix > 0 {
+		t.mgr.log.Debug("file transfer: resuming a partial file", "file", name, "have", prefix)
+		return resumedFile{f, prefix}, nil
+	}
 	return f, nil
 }
 
@@ -303,6 +443,17 @@ func (t *MSRPFileTransfer) events() {
 		switch ev := ev.(type) {
 		case msrp.Connected:
 			t.mgr.center.Post(FileTransferDidStart, t, TimestampData{Timestamp: now()})
+			t.mu.Lock()
+			ask := t.askOffset
+			t.askOffset = false
+			t.mu.Unlock()
+			if ask {
+				t.wg.Add(1)
+				go func() {
+					defer t.wg.Done()
+					t.resume()
+				}()
+			}
 		case msrp.SendProgress:
 			t.mgr.center.Post(FileTransferProgress, t, FileProgressData{Timestamp: now(), Transferred: ev.Sent, Total: ev.Total})
 		case msrp.ReceiveProgress:
@@ -319,7 +470,8 @@ func (t *MSRPFileTransfer) events() {
 		case msrp.Received:
 			t.received(ev)
 		case msrp.ReceiveAborted:
-			t.closeFile(true)
+			// What arrived without a gap stays, for a resumed transfer.
+			t.closeFile(true, ev.Received)
 			t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(),
 				Reason: fmt.Sprintf("incomplete file: %d of %d octets", ev.Received, ev.Total)})
 		}
@@ -342,7 +494,7 @@ func (t *MSRPFileTransfer) outcome() {
 // removed.
 func (t *MSRPFileTransfer) received(ev msrp.Received) {
 	t.mu.Lock()
-	f, name := t.file, t.saved
+	f := t.file
 	t.mu.Unlock()
 	if f == nil {
 		return // an in-memory message (not the file)
@@ -359,27 +511,68 @@ func (t *MSRPFileTransfer) received(ev msrp.Received) {
 		}
 	}
 	if reason != "" {
-		t.closeFile(true)
+		t.closeFile(true, 0)
 		t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(), Reason: reason})
 		return
 	}
-	t.closeFile(false)
+	name, err := t.publish()
+	if err != nil {
+		t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(), Reason: "saving the file: " + err.Error()})
+		return
+	}
 	t.mgr.center.Post(FileTransferGotFile, t, FileData{Timestamp: now(), FileName: name, Size: ev.Size})
 }
 
-// closeFile closes the file being received, removing it when drop.
-func (t *MSRPFileTransfer) closeFile(drop bool) {
+// publish closes the complete partial file and gives it its name in the
+// directory: the selector's, or "name (1).ext"... when taken.
+func (t *MSRPFileTransfer) publish() (string, error) {
 	t.mu.Lock()
-	f, name := t.file, t.saved
+	f, partial := t.file, t.partial
+	t.file = nil
+	t.mu.Unlock()
+	err := f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	var dst *os.File
+	var name string
+	if err == nil {
+		// The placeholder reserves the name; the rename replaces it.
+		dst, name, err = createUnique(t.dir, t.selector.Name)
+	}
+	if err == nil {
+		dst.Close()
+		if err = os.Rename(partial, name); err != nil {
+			os.Remove(name)
+		}
+	}
+	if err != nil {
+		os.Remove(partial)
+		return "", err
+	}
+	t.mu.Lock()
+	t.saved = name
+	t.mu.Unlock()
+	return name, nil
+}
+
+// closeFile closes the partial file of a transfer that did not
+// complete: it keeps the first keep octets, to resume from, when the
+// file can be resumed (it has a hash) and keep > 0; else it is removed.
+func (t *MSRPFileTransfer) closeFile(failed bool, keep int64) {
+	t.mu.Lock()
+	f, name := t.file, t.partial
 	t.file = nil
 	t.mu.Unlock()
 	if f == nil {
 		return
 	}
-	f.Close()
-	if drop {
-		os.Remove(name)
+	if failed && keep > 0 && name == t.partialName() && f.Truncate(keep) == nil {
+		f.Close()
+		return
 	}
+	f.Close()
+	os.Remove(name)
 }
 
 // End ends the transfer (MSRPFileTransferWillEnd, DidEnd); a file still
@@ -397,7 +590,7 @@ func (t *MSRPFileTransfer) End() {
 		for range t.ms.Events() {
 		}
 	}
-	t.closeFile(true) // incomplete: a complete file was closed already
+	t.closeFile(true, 0) // incomplete: a complete file was closed already
 	t.mgr.chatMu.Lock()
 	delete(t.mgr.transfers, t)
 	t.mgr.chatMu.Unlock()

@@ -44,22 +44,29 @@ func transferPair(t *testing.T, alice, bob *party, path, dir string) (send, recv
 	if offer.Direction != sdp.SendOnly {
 		t.Fatalf("offer direction %v", offer.Direction)
 	}
-	recv, err = bob.app.Sessions().NewIncomingFileTransfer("127.0.0.1", offer, dir)
+	return send, negotiate(t, bob, send, offer, offer, dir)
+}
+
+// negotiate makes bob's side of send's offer (seen is the offer as bob
+// gets it) into dir, and applies both sides.
+func negotiate(t *testing.T, bob *party, send *session.MSRPFileTransfer, offer, seen sdp.Media, dir string) *session.MSRPFileTransfer {
+	t.Helper()
+	recv, err := bob.app.Sessions().NewIncomingFileTransfer("127.0.0.1", seen, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(recv.End)
-	answer, err := recv.Answer(offer)
+	answer, err := recv.Answer(seen)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := recv.Apply(answer, offer); err != nil {
+	if err := recv.Apply(answer, seen); err != nil {
 		t.Fatal(err)
 	}
 	if err := send.Apply(offer, answer); err != nil {
 		t.Fatal(err)
 	}
-	return send, recv
+	return recv
 }
 
 // A 100 MB file between two Applications: the file-selector carries name,
@@ -123,21 +130,7 @@ func TestFileTransferHashMismatch(t *testing.T) {
 	x.FileSelector.Name = "../../etc/evil.bin"
 	forged := x.Media(offer.Port, offer.Address, offer.Direction)
 	dir := t.TempDir()
-	recv, err := bob.app.Sessions().NewIncomingFileTransfer("127.0.0.1", forged, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer recv.End()
-	answer, err := recv.Answer(forged)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := recv.Apply(answer, forged); err != nil {
-		t.Fatal(err)
-	}
-	if err := send.Apply(offer, answer); err != nil {
-		t.Fatal(err)
-	}
+	recv := negotiate(t, bob, send, offer, forged, dir)
 	n := bob.rec.wait(t, session.FileTransferDidFail, recv)
 	if d, _ := notification.Data[session.ChatFailData](n); d.Reason != "file hash mismatch" {
 		t.Fatalf("fail %+v", d)
@@ -210,4 +203,66 @@ func fileSHA1(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return h.Sum(nil)
+}
+
+// A transfer cut short is resumed: the source shrinks after its hash was
+// taken, so the sender aborts the message midway ('#'); the receiver
+// keeps what arrived in its partial file. Offered again (whole), the
+// sender asks FILE_OFFSET, sends only the rest, and the receiver
+// completes the file, hash checked, under its name.
+func TestFileTransferResume(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	dumpOnFailure(t, alice, bob)
+	src := filepath.Join(t.TempDir(), "resume.bin")
+	const size, cut = 8 << 20, 3<<20 + 100
+	sum := writeRandomFile(t, src, size, 9)
+	full, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+
+	send, err := alice.app.Sessions().NewFileTransfer("127.0.0.1", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.End()
+	if err := os.Truncate(src, cut); err != nil { // after the hash: the sender runs short
+		t.Fatal(err)
+	}
+	offer := send.Offer()
+	if x, _ := sdp.ParseMSRP(offer); !x.FileOffset {
+		t.Fatal("the offer has no a=x-file-offset")
+	}
+	recv := negotiate(t, bob, send, offer, offer, dir)
+	bob.rec.wait(t, session.FileTransferDidFail, recv)
+	alice.rec.wait(t, session.FileTransferDidNotDeliverFile, send)
+	recv.End()
+	send.End()
+	partials, _ := filepath.Glob(filepath.Join(dir, ".sipsimple-*.part"))
+	if len(partials) != 1 {
+		t.Fatalf("partial files %v, want one", partials)
+	}
+	st, err := os.Stat(partials[0])
+	if err != nil || st.Size() == 0 || st.Size() > cut {
+		t.Fatalf("partial file: %v, %v (want 1..%d octets)", st, err, cut)
+	}
+	have := st.Size()
+
+	if err := os.WriteFile(src, full, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	send2, recv2 := transferPair(t, alice, bob, src, dir)
+	n := bob.rec.wait(t, session.FileTransferGotFile, recv2)
+	d, _ := notification.Data[session.FileData](n)
+	if d.FileName != filepath.Join(dir, "resume.bin") || d.Size != size || string(fileSHA1(t, d.FileName)) != string(sum) {
+		t.Fatalf("got %+v", d)
+	}
+	alice.rec.wait(t, session.FileTransferDidDeliverFile, send2)
+	if send2.ResumedAt() != have || recv2.ResumedAt() != have {
+		t.Errorf("resumed at %d (sender) and %d (receiver), want %d", send2.ResumedAt(), recv2.ResumedAt(), have)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".sipsimple-*.part")); len(left) != 0 {
+		t.Errorf("partial files left: %v", left)
+	}
 }

@@ -1,0 +1,32 @@
+package session
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/sipsimple-go/sipsimple/msrp"
+)
+
+// A chat message received would drop is refused with 400 before the 200:
+// a malformed CPIM wrapper, or a malformed is-composing (bare or wrapped).
+func TestCheckChat(t *testing.T) {
+	for _, tc := range []struct {
+		ct, body string
+		ok       bool
+	}{
+		{"text/plain", "hi", true},
+		{"message/cpim", "From: <sip:a@example.org>\r\n\r\nContent-Type: text/plain\r\n\r\nhi", true},
+		{"message/cpim", "no headers at all", false},
+		{"application/im-iscomposing+xml", "<not xml", false},
+		{"message/cpim", "From: <sip:a@example.org>\r\n\r\nContent-Type: application/im-iscomposing+xml\r\n\r\n<x", false},
+	} {
+		err := checkChat(&msrp.Message{ContentType: tc.ct}, []byte(tc.body))
+		var se *msrp.StatusError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s %q refused: %v", tc.ct, tc.body, err)
+		case !tc.ok && (!errors.As(err, &se) || se.Code != 400):
+			t.Errorf("%s %q: %v, want a 400", tc.ct, tc.body, err)
+		}
+	}
+}

@@ -306,14 +306,18 @@ func (st *msrpStream) stop() (already, started bool) {
 // NewChat returns a chat stream for sessions of a: it listens for its MSRP
 // connection on the manager's listener for the stream's address (made on
 // first use) and posts MSRPChatDidInitialize. End releases it.
-func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
-	cfg, addr, lis, err := m.msrpListenerFor(sipHost)
+func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) { return m.newChat(sipHost, nil) }
+
+// newChat makes a chat stream for a session of acc (nil: no account),
+// whose msrp.transport tcp keeps it off TLS.
+func (m *Manager) newChat(sipHost string, acc *account.Account) (*MSRPChat, error) {
+	cfg, addr, lis, err := m.msrpListenerFor(sipHost, acc)
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
 	}
 	// The TLS configuration also serves to dial msrps peers (its roots,
 	// or InsecureSkipVerify when tls.verify_server is off).
-	mcfg := msrp.SessionConfig{AcceptTypes: chatAcceptTypes, Check: checkChat, TLSConfig: clientTLS(cfg.TLS),
+	mcfg := msrp.SessionConfig{AcceptTypes: chatAcceptTypes, Check: checkChat, TLSConfig: clientTLS(m.cfg.Media.MSRP.TLS),
 		KeepAlive: cfg.keepAlive(), Logger: m.log}
 	ms, err := lis.NewSession(mcfg)
 	if err != nil {
@@ -334,7 +338,7 @@ func (m *Manager) NewChat(sipHost string) (*MSRPChat, error) {
 // relay the configuration gives (outgoing: we offer it). It does network
 // I/O: call it without holding a session's lock.
 func (m *Manager) newChatFor(ctx context.Context, sipHost string, acc *account.Account, outgoing bool) (*MSRPChat, error) {
-	c, err := m.NewChat(sipHost)
+	c, err := m.newChat(sipHost, acc)
 	if err != nil {
 		return nil, err
 	}
@@ -357,12 +361,17 @@ func clientTLS(conf *tls.Config) *tls.Config {
 }
 
 // msrpListenerFor returns the MSRP configuration, the local address and
-// its listener for a stream of a session on sipHost.
-func (m *Manager) msrpListenerFor(sipHost string) (MSRPConfig, netip.Addr, *msrp.Listener, error) {
+// its listener for a stream of a session of acc (nil: none) on sipHost.
+// The stream uses TLS (msrps:) when MSRPConfig.TLS is set, unless the
+// account's msrp.transport is tcp.
+func (m *Manager) msrpListenerFor(sipHost string, acc *account.Account) (MSRPConfig, netip.Addr, *msrp.Listener, error) {
 	m.mu.Lock()
 	started, media := m.started, m.media
 	m.mu.Unlock()
 	cfg := m.cfg.Media.MSRP
+	if acc != nil && acc.MSRP.Transport.Get() == "tcp" {
+		cfg.TLS = nil
+	}
 	if !started || media == nil {
 		return cfg, netip.Addr{}, nil, errNotStarted
 	}
@@ -374,11 +383,20 @@ func (m *Manager) msrpListenerFor(sipHost string) (MSRPConfig, netip.Addr, *msrp
 	return cfg, addr, lis, err
 }
 
-// chatListener returns the MSRP listener of addr, made on first use.
+// listenerKey names an MSRP listener: its address, and TLS or not.
+type listenerKey struct {
+	addr netip.Addr
+	tls  bool
+}
+
+// chatListener returns the MSRP listener of addr (TLS when cfg.TLS is
+// set), made on first use. With MSRPConfig.Port set, the TLS and TCP
+// listeners of one address cannot both exist: the second fails.
 func (m *Manager) chatListener(addr netip.Addr, cfg MSRPConfig) (*msrp.Listener, error) {
 	m.chatMu.Lock()
 	defer m.chatMu.Unlock()
-	if l := m.chatListeners[addr]; l != nil {
+	key := listenerKey{addr: addr, tls: cfg.TLS != nil}
+	if l := m.chatListeners[key]; l != nil {
 		return l, nil
 	}
 	l, err := msrp.ListenConfig{TLSConfig: cfg.TLS, Logger: m.log}.Listen("tcp",
@@ -387,9 +405,9 @@ func (m *Manager) chatListener(addr netip.Addr, cfg MSRPConfig) (*msrp.Listener,
 		return nil, err
 	}
 	if m.chatListeners == nil {
-		m.chatListeners = map[netip.Addr]*msrp.Listener{}
+		m.chatListeners = map[listenerKey]*msrp.Listener{}
 	}
-	m.chatListeners[addr] = l
+	m.chatListeners[key] = l
 	return l, nil
 }
 

@@ -270,8 +270,10 @@ func TestSessionWithChat(t *testing.T) {
 }
 
 // A chat-only session: no audio stream at all.
-func TestChatOnlySession(t *testing.T) {
-	alice, bob := startParty(t, nil), startParty(t, nil)
+// chatOnly makes alice call bob with chat only, bob accepting it, and
+// returns both sessions and bob's NewIncoming.
+func chatOnly(t *testing.T, alice, bob *party) (s, bs *session.Session, in notification.Notification) {
+	t.Helper()
 	bob.app.Notifications().Observe(session.NewIncoming, nil, func(n notification.Notification) {
 		if err := n.Sender.(*session.Session).Accept(false, true); err != nil {
 			t.Errorf("accept: %v", err)
@@ -284,8 +286,13 @@ func TestChatOnlySession(t *testing.T) {
 	if err := s.Connect(context.Background(), bob.local.URI(), nil, false, true); err != nil {
 		t.Fatal(err)
 	}
-	in := bob.rec.wait(t, session.NewIncoming, nil)
-	bs := in.Sender.(*session.Session)
+	in = bob.rec.wait(t, session.NewIncoming, nil)
+	return s, in.Sender.(*session.Session), in
+}
+
+func TestChatOnlySession(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	s, bs, in := chatOnly(t, alice, bob)
 	if d, _ := notification.Data[session.StreamsData](in); !slices.Equal(d.Streams, []string{"chat"}) {
 		t.Errorf("NewIncoming streams %v", d.Streams)
 	}
@@ -501,4 +508,29 @@ func selfSignedTLS(t *testing.T) *tls.Config {
 		t.Fatal(err)
 	}
 	return &tls.Config{Certificates: []tls.Certificate{cert}, InsecureSkipVerify: true, MinVersion: tls.VersionTLS12}
+}
+
+// An account whose msrp.transport is tcp keeps its chat streams off TLS
+// even where TLS is configured; the peer's stream stays msrps, and the
+// chat works across (RFC 4975: each side's URI says how to reach it).
+func TestChatAccountTransportTCP(t *testing.T) {
+	conf := selfSignedTLS(t)
+	media := &session.MediaConfig{MSRP: session.MSRPConfig{TLS: conf}}
+	alice, bob := startParty(t, media), startParty(t, media)
+	alice.local.MSRP.Transport.Set("tcp")
+	s, bs, _ := chatOnly(t, alice, bob)
+	alice.rec.wait(t, session.DidStart, s)
+	bob.rec.wait(t, session.DidStart, bs)
+	if s.Chat().LocalURI().Secure || !bs.Chat().LocalURI().Secure {
+		t.Fatalf("chat URIs: alice %v (want msrp), bob %v (want msrps)", s.Chat().LocalURI(), bs.Chat().LocalURI())
+	}
+	if _, err := s.SendMessage("over tcp", "text/plain", nil, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.GotMessage, bs)
+	alice.rec.wait(t, session.DidDeliverMessage, s)
+	if err := s.End(false); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.DidEnd, bs)
 }

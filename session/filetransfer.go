@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sipsimple-go/sipsimple/account"
 	"github.com/sipsimple-go/sipsimple/msrp"
 	"github.com/sipsimple-go/sipsimple/sdp"
 )
@@ -101,6 +102,11 @@ type MSRPFileTransfer struct {
 // once to compute its SHA-1 (RFC 5547's file-selector hash) and posts
 // MSRPFileTransferDidInitialize. Offer gives the SDP to send.
 func (m *Manager) NewFileTransfer(sipHost, path string) (*MSRPFileTransfer, error) {
+	return m.newOutgoingTransfer(sipHost, path, nil)
+}
+
+// newOutgoingTransfer is NewFileTransfer for a session of acc.
+func (m *Manager) newOutgoingTransfer(sipHost, path string, acc *account.Account) (*MSRPFileTransfer, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("file transfer: %w", err)
@@ -125,7 +131,7 @@ func (m *Manager) NewFileTransfer(sipHost, path string) (*MSRPFileTransfer, erro
 	}
 	sel := sdp.FileSelector{Name: filepath.Base(path), Type: ctype, Size: st.Size(),
 		Hash: &sdp.Hash{Algorithm: "sha-1", Value: h.Sum(nil)}}
-	t, err := m.newFileTransfer(sipHost, true, sel, msrp.NewMessageID())
+	t, err := m.newFileTransfer(sipHost, acc, true, sel, msrp.NewMessageID())
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +143,11 @@ func (m *Manager) NewFileTransfer(sipHost, path string) (*MSRPFileTransfer, erro
 // offer (an m=message line with a=file-selector) into dir; Answer gives
 // the SDP answer.
 func (m *Manager) NewIncomingFileTransfer(sipHost string, offer sdp.Media, dir string) (*MSRPFileTransfer, error) {
+	return m.newIncomingTransfer(sipHost, offer, dir, nil)
+}
+
+// newIncomingTransfer is NewIncomingFileTransfer for a session of acc.
+func (m *Manager) newIncomingTransfer(sipHost string, offer sdp.Media, dir string, acc *account.Account) (*MSRPFileTransfer, error) {
 	x, err := sdp.ParseMSRP(offer)
 	if err != nil {
 		return nil, err
@@ -150,7 +161,7 @@ func (m *Manager) NewIncomingFileTransfer(sipHost string, offer sdp.Media, dir s
 	if dir == "" {
 		return nil, errors.New("file transfer: no directory to receive into")
 	}
-	t, err := m.newFileTransfer(sipHost, false, *x.FileSelector, x.FileTransferID)
+	t, err := m.newFileTransfer(sipHost, acc, false, *x.FileSelector, x.FileTransferID)
 	if err != nil {
 		return nil, err
 	}
@@ -158,13 +169,13 @@ func (m *Manager) NewIncomingFileTransfer(sipHost string, offer sdp.Media, dir s
 	return t, nil
 }
 
-func (m *Manager) newFileTransfer(sipHost string, sending bool, sel sdp.FileSelector, id string) (*MSRPFileTransfer, error) {
-	cfg, addr, lis, err := m.msrpListenerFor(sipHost)
+func (m *Manager) newFileTransfer(sipHost string, acc *account.Account, sending bool, sel sdp.FileSelector, id string) (*MSRPFileTransfer, error) {
+	cfg, addr, lis, err := m.msrpListenerFor(sipHost, acc)
 	if err != nil {
 		return nil, fmt.Errorf("file transfer: %w", err)
 	}
 	t := &MSRPFileTransfer{msrpStream: msrpStream{mgr: m, cfg: cfg, lis: lis}, addr: addr.String(), sending: sending, selector: sel, id: id}
-	sc := msrp.SessionConfig{AcceptTypes: []string{"*"}, TLSConfig: clientTLS(cfg.TLS), KeepAlive: cfg.keepAlive(), Logger: m.log}
+	sc := msrp.SessionConfig{AcceptTypes: []string{"*"}, TLSConfig: clientTLS(m.cfg.Media.MSRP.TLS), KeepAlive: cfg.keepAlive(), Logger: m.log}
 	if !sending {
 		sc.Storage = t.storage
 		sc.OnRequest = t.onRequest

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -62,7 +61,7 @@ type Manager struct {
 	stopObs func()
 
 	chatMu        sync.Mutex
-	chatListeners map[netip.Addr]*msrp.Listener  // per local address, made on first use
+	chatListeners map[listenerKey]*msrp.Listener // per local address and TLS, made on first use
 	chats         map[*MSRPChat]struct{}         // not ended yet
 	transfers     map[*MSRPFileTransfer]struct{} // not ended yet
 }

@@ -305,7 +305,7 @@ func (s *Session) connect(ctx context.Context, callee core.SIPURI, routes []core
 	}
 	var ft *MSRPFileTransfer
 	if file != "" {
-		if ft, err = s.mgr.NewFileTransfer(contact.Host, file); err != nil {
+		if ft, err = s.mgr.newOutgoingTransfer(contact.Host, file, s.account); err != nil {
 			return fail(err)
 		}
 		if err := ft.reserve(ctx, s.account, true); err != nil {
@@ -428,7 +428,7 @@ func (s *Session) Accept(audio, chat bool) error {
 			}
 			if cs == nil {
 				var err error
-				if cs, err = s.mgr.NewChat(s.sipHost); err != nil {
+				if cs, err = s.mgr.newChat(s.sipHost, s.account); err != nil {
 					return fmt.Errorf("accept: chat stream: %w", err)
 				}
 			}
@@ -735,7 +735,7 @@ func (s *Session) AddChat() error {
 	}
 	cs := pre
 	if cs == nil {
-		if cs, err = s.mgr.NewChat(s.sipHost); err != nil {
+		if cs, err = s.mgr.newChat(s.sipHost, s.account); err != nil {
 			return fmt.Errorf("add chat: %w", err)
 		}
 	}
@@ -1292,7 +1292,7 @@ func (s *Session) AcceptProposal(audio, chat bool) error {
 		cs, err := pre, preErr
 		pre = nil
 		if cs == nil && err == nil {
-			cs, err = s.mgr.NewChat(s.sipHost)
+			cs, err = s.mgr.newChat(s.sipHost, s.account)
 		}
 		if err != nil {
 			s.inv.RejectProposal(500, "Server Internal Error")
@@ -1540,7 +1540,7 @@ func (s *Session) AcceptFileTransfer(dir string) error {
 	var pre *MSRPFileTransfer
 	for _, m := range remote.Media {
 		if isFileMedia(m) && !m.Rejected() {
-			t, err := s.mgr.NewIncomingFileTransfer(host, m, dir)
+			t, err := s.mgr.newIncomingTransfer(host, m, dir, s.account)
 			if err != nil {
 				return fmt.Errorf("accept file transfer: %w", err)
 			}

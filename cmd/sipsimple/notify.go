@@ -19,12 +19,17 @@ type printer struct {
 	mu   sync.Mutex
 	out  io.Writer
 	json bool
+	// bar draws file-transfer progress as a bar (a terminal).
+	bar      bool
+	barShown bool
+	bars     map[any]*barState
 }
 
 func (p *printer) print(n notification.Notification) {
 	data := plain(reflect.ValueOf(n.Data), 0)
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.clearBarLocked()
 	if p.json {
 		b, err := json.Marshal(map[string]any{"name": n.Name, "sender": describe(n.Sender),
 			"timestamp": n.Timestamp.Format(time.RFC3339Nano), "data": data})

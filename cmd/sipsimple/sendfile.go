@@ -23,6 +23,10 @@ func printFileTransfers(c *notification.Center, pr *printer, sender any) func() 
 	var stops []func()
 	for _, name := range fileTransferNotifications {
 		stops = append(stops, c.Observe(name, sender, func(n notification.Notification) {
+			if n.Name == session.FileTransferProgress {
+				pr.progress(n) // a bar on a terminal
+				return
+			}
 			n.Sender = "file"
 			pr.print(n)
 		}))

@@ -123,12 +123,15 @@ type conn struct {
 	closeErr  error // set before closing is closed
 	wg        sync.WaitGroup
 
-	// Routing, used by the reader goroutine only, except sess which
-	// binding sets under mu.
-	mu      sync.Mutex
-	sess    *Session
-	lis     *Listener // accepting listener while unbound, else nil
-	unknown int       // requests answered 481 while unbound
+	// Routing: the sessions the connection carries, by their local
+	// session-id (RFC 4975 section 8.1: a connection may carry several
+	// sessions, as a relay's does), under mu; lis is the accepting
+	// listener, which binds more sessions by the To-Path of their
+	// requests. unknown is used by the reader goroutine only.
+	mu       sync.Mutex
+	sessions map[string]*Session
+	lis      *Listener
+	unknown  int // requests answered 481 for want of a session
 }
 
 func newConn(nc net.Conn, log *slog.Logger) *conn {
@@ -143,10 +146,13 @@ func newConn(nc net.Conn, log *slog.Logger) *conn {
 	return c
 }
 
-// bodyWriter is the Reader's BodyWriter: the bound session decides
-// whether a body streams to its Storage.
+// bodyWriter is the Reader's BodyWriter: the session the request is for
+// decides whether a body streams to its Storage.
 func (c *conn) bodyWriter(m *Message) io.Writer {
-	if s := c.session(); s != nil {
+	if !m.Request || len(m.ToPath) == 0 {
+		return nil
+	}
+	if s := c.sessionFor(m.ToPath[0]); s != nil {
 		return s.bodyWriter(m)
 	}
 	return nil
@@ -188,10 +194,51 @@ func (c *conn) shutdown(err error) {
 // wait waits for the reader and writer goroutines to end.
 func (c *conn) wait() { c.wg.Wait() }
 
-func (c *conn) session() *Session {
+// sessionFor returns the session the connection carries for a request
+// to the URI to, or nil.
+func (c *conn) sessionFor(to URI) *Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sess
+	return c.sessions[to.SessionID]
+}
+
+// carried returns the sessions the connection carries.
+func (c *conn) carried() []*Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]*Session, 0, len(c.sessions))
+	for _, s := range c.sessions {
+		out = append(out, s)
+	}
+	return out
+}
+
+// addSession makes the connection carry s and lifts the first-request
+// deadline.
+func (c *conn) addSession(s *Session) {
+	c.mu.Lock()
+	if c.sessions == nil {
+		c.sessions = make(map[string]*Session, 1)
+	}
+	c.sessions[s.local.SessionID] = s
+	c.mu.Unlock()
+	c.nc.SetReadDeadline(time.Time{})
+}
+
+// leave drops s from the connection; the last session to leave shuts it
+// down with err (the answers already queued still go out). It reports
+// whether s was the last.
+func (c *conn) leave(s *Session, err error) bool {
+	c.mu.Lock()
+	if c.sessions[s.local.SessionID] == s {
+		delete(c.sessions, s.local.SessionID)
+	}
+	last := len(c.sessions) == 0
+	c.mu.Unlock()
+	if last {
+		c.shutdown(err)
+	}
+	return last
 }
 
 // queueCtrl queues a response or REPORT ahead of SEND chunks. It never
@@ -324,8 +371,8 @@ func (c *conn) readLoop() {
 				graceful = true
 				break
 			}
-		} else if s := c.session(); s != nil {
-			s.handleResponse(m)
+		} else {
+			c.handleResponse(m)
 		}
 	}
 	if err == io.EOF {
@@ -337,14 +384,27 @@ func (c *conn) readLoop() {
 	} else {
 		c.close(err)
 	}
-	c.mu.Lock()
-	s, l := c.sess, c.lis
-	c.mu.Unlock()
-	if s != nil {
+	ss := c.carried()
+	for _, s := range ss {
 		s.connClosed(c, c.closeErr)
-	} else if l != nil {
+	}
+	c.mu.Lock()
+	l := c.lis
+	c.mu.Unlock()
+	if l != nil {
 		l.forget(c)
 	}
+}
+
+// handleResponse hands a response to the session whose transaction it
+// answers.
+func (c *conn) handleResponse(m *Message) {
+	for _, s := range c.carried() {
+		if s.handleResponse(m) {
+			return
+		}
+	}
+	c.log.Debug("msrp: response to an unknown transaction", "tid", m.TransactionID, "code", m.StatusCode)
 }
 
 var errTooManyUnknown = errors.New("msrp: too many requests for unknown sessions")
@@ -378,7 +438,10 @@ func (c *conn) answerError(pe *ProtocolError) {
 		return
 	}
 	c.respond(pe.Message, pe.Code, "")
-	if s := c.session(); s != nil && pe.Message.MessageID != "" && pe.Message.Request && pe.Message.Method == MethodSEND {
+	if pe.Message.MessageID == "" || !pe.Message.Request || pe.Message.Method != MethodSEND || len(pe.Message.ToPath) == 0 {
+		return
+	}
+	if s := c.sessionFor(pe.Message.ToPath[0]); s != nil {
 		s.dropIncoming(pe.Message.MessageID, pe)
 	}
 }
@@ -394,8 +457,9 @@ func (c *conn) handleRequest(m *Message) bool {
 		}
 		return true
 	}
+	s := c.sessionFor(m.ToPath[0])
 	c.mu.Lock()
-	s, l := c.sess, c.lis
+	l := c.lis
 	c.mu.Unlock()
 	if s == nil && l != nil {
 		var code int
@@ -412,14 +476,4 @@ func (c *conn) handleRequest(m *Message) bool {
 	}
 	s.handleRequest(c, m)
 	return true
-}
-
-// setSession binds the connection to s and lifts the first-request
-// deadline.
-func (c *conn) setSession(s *Session) {
-	c.mu.Lock()
-	c.sess = s
-	c.lis = nil
-	c.mu.Unlock()
-	c.nc.SetReadDeadline(time.Time{})
 }

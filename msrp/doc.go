@@ -79,10 +79,13 @@
 //
 // Each connection has a reader and a writer goroutine, each connected
 // session a sender and a timer goroutine (and a keep-alive and a relay
-// renewal goroutine when used); Close stops them all. Not covered yet:
-// sharing a connection between sessions (RFC 4975 section 8.1), relays
-// other than the first hop of the session's own side being ours to
-// authenticate (a session uses at most one relay), failure REPORTs from the
+// renewal goroutine when used); Close stops them all. A connection a
+// Listener accepted carries every session the peer binds over it (RFC
+// 4975 section 8.1: a relay sends the requests of many sessions over its
+// one connection to us); it closes when its last session does. Not
+// covered yet: reusing a connection we dialled for another session we
+// start (a MAY in section 8.1: each Connect dials its own), more than one
+// relay of our own per session, failure REPORTs from the
 // receiving side, interleaving the chunks of several outgoing messages
 // (the sender sends one message after the other, so a chat message
 // waits behind a file sent on the same session), a timeout for incoming

@@ -3,6 +3,7 @@ package msrp
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"testing"
 	"time"
@@ -174,4 +175,79 @@ func TestRelayExpiresOutOfBounds(t *testing.T) {
 	if exp != 60*time.Second {
 		t.Fatalf("reservation expires in %v, want the relay's minimum 60s", exp)
 	}
+}
+
+// The relay over TLS (msrps, as RFC 4976 wants): the relay's certificate
+// is verified, and its Use-Path is msrps.
+func TestRelayTLS(t *testing.T) {
+	k := interop.StartKamailio(t, interop.KamailioConfig{
+		MSRPRelay: true,
+		Users:     map[string]string{"alice": "alicepw", "bob": "bobpw"},
+	})
+	k.RequireTLS(t)
+	relay, err := ParseURI(k.MSRPRelayURI(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := make([]*Session, 2)
+	for i, user := range []string{"alice", "bob"} {
+		s, err := NewSession(SessionConfig{TLSConfig: &tls.Config{RootCAs: k.Certificate.Pool()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		if err := s.ConnectRelay(testCtx(t), Relay{URI: relay, Username: user, Password: user + "pw"}); err != nil {
+			t.Fatalf("%s: ConnectRelay over TLS: %v", user, err)
+		}
+		if p := s.Path(); !p[0].Secure {
+			t.Fatalf("%s: Use-Path %v, want msrps", user, p[0])
+		}
+		sessions[i] = s
+	}
+	alice, bob := sessions[0], sessions[1]
+	ctx := testCtx(t)
+	if err := bob.Accept(ctx, alice.Path()); err != nil {
+		t.Fatal(err)
+	}
+	if err := alice.Connect(ctx, bob.Path()); err != nil {
+		t.Fatal(err)
+	}
+	exchange(t, alice, bob)
+}
+
+// Two sessions through the relay to two sessions of one peer without
+// relay: the relay reuses its one connection to the peer's listener for
+// both (RFC 4975 section 8.1), and the listener's connection carries
+// both sessions. Closing one leaves the other working.
+func TestRelaySharedConnectionToPeer(t *testing.T) {
+	_, relay := startRelay(t)
+	l, err := Listen("tcp", "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	var alices, bobs [2]*Session
+	for i := range 2 {
+		alices[i] = relayed(t, relay, "alice", "alicepw")
+		b, err := l.NewSession(SessionConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { b.Close() })
+		bobs[i] = b
+		ctx := testCtx(t)
+		accepted := make(chan error, 1)
+		go func() { accepted <- b.Accept(ctx, alices[i].Path()) }()
+		if err := alices[i].Connect(ctx, b.Path()); err != nil {
+			t.Fatalf("alice %d: Connect: %v", i, err)
+		}
+		if err := <-accepted; err != nil {
+			t.Fatalf("bob %d: Accept: %v", i, err)
+		}
+	}
+	for i := range 2 {
+		exchange(t, alices[i], bobs[i])
+	}
+	bobs[0].Close()
+	exchange(t, alices[1], bobs[1])
 }

@@ -357,8 +357,10 @@ func (Closed) sessionEvent()          {}
 // that binds the connection at the passive side; the passive side,
 // created on a Listener, calls Accept and waits for that connection.
 // With a relay (RFC 4976), ConnectRelay makes the connection first and
-// Connect or Accept use it (see ConnectRelay). Sharing a connection
-// between sessions is not supported.
+// Connect or Accept use it (see ConnectRelay). A connection accepted by
+// a Listener may carry several sessions (the peer, often a relay, binds
+// each by a request's To-Path); a session's end then leaves the
+// connection to the others.
 //
 // A session that was connected runs, besides its connection's reader
 // and writer goroutines, a sender goroutine (chunks queued messages and
@@ -411,6 +413,7 @@ type Session struct {
 	started    bool
 	passive    bool        // started by Accept
 	relay      *relayState // ConnectRelay was called
+	connLast   bool        // the session was the last on its connection
 	running    bool        // sender and timer goroutines started
 	isReady    bool
 	closed     bool
@@ -697,7 +700,7 @@ func (s *Session) adoptLocked(nc net.Conn) (*conn, error) {
 	}
 	s.from = []URI{s.local}
 	c := newConn(nc, s.log)
-	c.sess = s
+	c.addSession(s)
 	s.conn = c
 	return c, nil
 }
@@ -794,7 +797,7 @@ func (s *Session) attach(c *conn) int {
 	}
 	s.conn = c
 	s.from = []URI{s.local}
-	c.setSession(s)
+	c.addSession(s)
 	s.startLocked()
 	if s.started {
 		s.markReadyLocked()
@@ -929,9 +932,11 @@ func (s *Session) Close() error {
 		s.lis.unregister(s)
 	}
 	s.mu.Lock()
-	c := s.conn
+	c, last := s.conn, s.connLast
 	s.mu.Unlock()
-	if c != nil {
+	if c != nil && last {
+		// The last session of its connection waits for it; the others
+		// leave it to the sessions still using it.
 		c.wait()
 	}
 	s.wg.Wait()
@@ -1005,8 +1010,9 @@ func (s *Session) terminateLocked(err error) {
 			cerr = ErrSessionClosed
 		}
 		// The answers already queued (200s for messages the
-		// application was given, success REPORTs) still go out.
-		s.conn.shutdown(cerr)
+		// application was given, success REPORTs) still go out; a
+		// connection other sessions use stays.
+		s.connLast = s.conn.leave(s, cerr)
 	}
 	if err != nil {
 		s.log.Debug("msrp: session ended", "err", err)
@@ -1454,22 +1460,21 @@ func (s *Session) sendChunk(c *conn, m *outMsg, ch *Message, last bool, total in
 	return chunkNext
 }
 
-// handleResponse matches a response to its transaction. Called by the
-// reader goroutine.
-func (s *Session) handleResponse(r *Message) {
+// handleResponse matches a response to its transaction; false when the
+// transaction is not the session's. Called by the reader goroutine.
+func (s *Session) handleResponse(r *Message) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.txns[r.TransactionID]
 	if t == nil {
-		s.log.Debug("msrp: response to an unknown transaction", "tid", r.TransactionID, "code", r.StatusCode)
-		return
+		return false
 	}
 	delete(s.txns, t.tid)
 	t.done = true
 	s.popTxnsLocked()
 	if t.resp != nil {
 		t.resp <- r
-		return
+		return true
 	}
 	if t.bind != nil {
 		if r.StatusCode == StatusOK {
@@ -1477,20 +1482,21 @@ func (s *Session) handleResponse(r *Message) {
 		} else {
 			t.bind <- &StatusError{Code: r.StatusCode, Comment: r.Comment}
 		}
-		return
+		return true
 	}
 	m := t.msg
 	if m.done {
-		return
+		return true
 	}
 	if r.StatusCode != StatusOK {
 		s.finishLocked(m, NotDelivered{MessageID: m.id, Code: r.StatusCode, Reason: r.Comment})
-		return
+		return true
 	}
 	m.pendingTxn--
 	if m.lastQueued && m.pendingTxn == 0 {
 		s.allAcceptedLocked(m)
 	}
+	return true
 }
 
 // handleRequest handles a valid request of the bound connection c.

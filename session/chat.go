@@ -435,8 +435,8 @@ func (m *Manager) closeChats() {
 	}
 }
 
-// LocalURI is the stream's MSRP URI (its a=path).
-func (c *MSRPChat) LocalURI() msrp.URI { return c.ms.LocalURI() }
+// LocalURI is the stream's MSRP URI (the last of its a=path).
+func (st *msrpStream) LocalURI() msrp.URI { return st.ms.LocalURI() }
 
 // SetParties sets the SIP URIs put in the CPIM wrapper of sent messages:
 // From local, To remote (unless SendMessage names another recipient).

@@ -43,7 +43,14 @@ const (
 var errCtrlOverflow = errors.New("msrp: peer does not read responses")
 
 // frameBuf is the wire form of one frame on its way to the writer.
-type frameBuf struct{ b []byte }
+type frameBuf struct {
+	b []byte
+	// owner is the done channel of the session a SEND chunk is from:
+	// the writer drops the chunk once that session ended (its message
+	// already has its outcome), even when the connection carries other
+	// sessions on.
+	owner <-chan struct{}
+}
 
 var framePool = sync.Pool{New: func() any { return &frameBuf{b: make([]byte, 0, 512)} }}
 
@@ -63,6 +70,7 @@ func getDataFrame(n int) *frameBuf {
 }
 
 func putFrame(f *frameBuf) {
+	f.owner = nil
 	switch c := cap(f.b); {
 	case c <= maxPooledFrame:
 		f.b = f.b[:0]
@@ -269,15 +277,20 @@ func (c *conn) queueCtrl(m *Message) {
 	}
 }
 
-// sendData hands a SEND chunk to the writer, waiting while the writer is
-// behind; it fails once the connection is closing.
-func (c *conn) sendData(f *frameBuf) error {
+// sendData hands a SEND chunk of the session whose done channel is
+// owner to the writer, waiting while the writer is behind; it fails once
+// the connection is closing or the session ended.
+func (c *conn) sendData(f *frameBuf, owner <-chan struct{}) error {
+	f.owner = owner
 	select {
 	case c.data <- f:
 		return nil
 	case <-c.closing:
 		putFrame(f)
 		return ErrConnectionLost
+	case <-owner:
+		putFrame(f)
+		return ErrSessionClosed
 	}
 }
 
@@ -286,6 +299,14 @@ func (c *conn) writeLoop() {
 	bw := bufio.NewWriterSize(c.nc, writeBufferSize)
 	var batch []*frameBuf
 	write := func(f *frameBuf) bool {
+		if f.owner != nil {
+			select {
+			case <-f.owner: // its session ended
+				putFrame(f)
+				return true
+			default:
+			}
+		}
 		_, err := bw.Write(f.b)
 		putFrame(f)
 		c.activity.Add(1)
@@ -466,7 +487,12 @@ func (c *conn) handleRequest(m *Message) bool {
 		s, code = l.bind(c, m.ToPath[0])
 		if s == nil {
 			c.respond(m, code, "")
-			c.unknown++
+			// A connection that never bound a session is closed after
+			// a few; one carrying sessions gets late requests for a
+			// session that ended, which must not end the others.
+			if len(c.carried()) == 0 {
+				c.unknown++
+			}
 			return c.unknown < maxUnknownRequests
 		}
 	}

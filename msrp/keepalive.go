@@ -58,7 +58,7 @@ func (s *Session) keepAliveLoop() {
 // such as python-sipsimple's FILE_OFFSET) with headers to the peer over
 // the connected session and returns its response; an error when the
 // session is not connected yet, ends, no response comes within
-// TransactionTimeout (a *StatusError with 408), or ctx ends.
+// TransactionTimeout (ErrNoResponse), or ctx ends.
 func (s *Session) Request(ctx context.Context, method string, headers []Header) (*Message, error) {
 	if method == MethodSEND || method == MethodREPORT || method == "" {
 		return nil, fmt.Errorf("msrp: Request cannot send %q", method)

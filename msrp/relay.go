@@ -24,6 +24,14 @@ const DefaultRelayPort = 2855
 // would be refused.
 const RelayChunkSize = 4096
 
+// ErrNoResponse is the error of a request (AUTH, a keep-alive,
+// Session.Request) that got no response within TransactionTimeout.
+var ErrNoResponse = errors.New("msrp: no response within the transaction timeout")
+
+// ErrRelayPending is returned by Connect and Accept called while
+// ConnectRelay has not finished.
+var ErrRelayPending = errors.New("msrp: the relay reservation is not done")
+
 // ErrRelayAuth is wrapped by the error of ConnectRelay when the relay
 // refused the credentials (a second 401, or 403).
 var ErrRelayAuth = errors.New("msrp: relay refused the credentials")
@@ -47,12 +55,13 @@ type Relay struct {
 
 // relayState is what ConnectRelay learnt, guarded by Session.mu.
 type relayState struct {
-	cfg     Relay
-	uri     URI   // the relay's URI with its port
-	usePath []URI // the Use-Path of the last 200
-	expires time.Duration
-	chal    *digest.Challenge // the last challenge, for renewals
-	count   int               // nonce count of chal
+	cfg      Relay
+	uri      URI   // the relay's URI with its port
+	usePath  []URI // the Use-Path of the last 200
+	expires  time.Duration
+	chal     *digest.Challenge // the last challenge, for renewals
+	count    int               // nonce count of chal
+	reserved bool              // the first AUTH succeeded
 }
 
 // ConnectRelay connects the session to relay and reserves a session
@@ -125,6 +134,12 @@ func (s *Session) ConnectRelay(ctx context.Context, relay Relay) error {
 		s.terminate(err)
 		return err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return s.closeErrOrLocked(ErrSessionClosed)
+	}
+	s.relay.reserved = true
 	s.wg.Add(1)
 	go s.renewLoop()
 	return nil
@@ -146,7 +161,7 @@ func (s *Session) Path() []URI {
 func (s *Session) Relayed() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.relay != nil && len(s.relay.usePath) > 0
+	return s.relay != nil && s.relay.reserved
 }
 
 // auth runs one AUTH transaction with the relay, answering one
@@ -204,7 +219,15 @@ func (s *Session) auth(ctx context.Context) error {
 			}
 			s.mu.Lock()
 			rs.cfg.Expires = time.Duration(n) * time.Second
+			if rs.chal != nil {
+				// A nonce count is never used twice.
+				rs.count++
+				cred, err = s.digestLocked()
+			}
 			s.mu.Unlock()
+			if err != nil {
+				return fmt.Errorf("msrp: AUTH to relay %s: %w", ru, err)
+			}
 		default:
 			return fmt.Errorf("msrp: AUTH to relay %s: %w", ru, &StatusError{Code: resp.StatusCode, Comment: resp.Comment})
 		}
@@ -309,7 +332,7 @@ func (s *Session) txnErr() error {
 	if s.closed {
 		return s.closeErrOrLocked(ErrSessionClosed)
 	}
-	return &StatusError{Code: StatusRequestTimeout, Comment: "no response"}
+	return ErrNoResponse
 }
 
 // renewLoop renews the relay reservation before it expires (at 80 % of

@@ -615,6 +615,9 @@ func (s *Session) Connect(ctx context.Context, remotePath []URI) error {
 	case s.started:
 		s.mu.Unlock()
 		return ErrStarted
+	case s.relay != nil && !s.relay.reserved:
+		s.mu.Unlock()
+		return ErrRelayPending
 	}
 	s.started = true
 	var c *conn
@@ -762,6 +765,9 @@ func (s *Session) Accept(ctx context.Context, remotePath []URI) error {
 	case s.lisClosed && s.conn == nil:
 		s.mu.Unlock()
 		return ErrListenerClosed
+	case s.relay != nil && !s.relay.reserved:
+		s.mu.Unlock()
+		return ErrRelayPending
 	}
 	s.started = true
 	s.passive = true
@@ -1270,7 +1276,8 @@ func (s *Session) sendLoop() {
 		return
 	}
 	maxChunk := 0
-	if relayed {
+	if relayed || len(to) > 1 {
+		// A relay on either side: its frame limit.
 		maxChunk = RelayChunkSize
 	}
 	for {
@@ -1395,7 +1402,7 @@ func (s *Session) abortMessage(c *conn, tmpl *Message, m *outMsg, sent int64, er
 	ch.ByteRange = ByteRange{Start: sent + 1, End: sent, Total: -1}
 	ch.Flag = FlagAbort
 	if f, err := encodeFrame(&ch); err == nil {
-		c.sendData(f)
+		c.sendData(f, s.done)
 	}
 }
 
@@ -1447,7 +1454,7 @@ func (s *Session) sendChunk(c *conn, m *outMsg, ch *Message, last bool, total in
 	// outcome its response may bring.
 	s.sendProgressLocked(m, ch.ByteRange.End, ch.ByteRange.Total, last)
 	s.mu.Unlock()
-	if err := c.sendData(f); err != nil {
+	if err := c.sendData(f, s.done); err != nil {
 		return chunkStopAll
 	}
 	if last && !expectResp {

@@ -262,6 +262,8 @@ func (st *msrpStream) reserve(ctx context.Context, acc *account.Account, outgoin
 		st.mgr.log.Debug("MSRP stream reserved at the relay", "relay", r.URI.String(), "path", msrp.FormatPath(st.ms.Path()))
 		return nil
 	}
+	// A relay that answered must be obeyed; one that could not be
+	// reached, or did not answer, is skipped when optional.
 	var se *msrp.StatusError
 	if !r.Optional || errors.As(err, &se) || st.lis == nil {
 		return err
@@ -271,6 +273,13 @@ func (st *msrpStream) reserve(ctx context.Context, acc *account.Account, outgoin
 	ms, nerr := st.lis.NewSession(st.mcfg)
 	if nerr != nil {
 		return nerr
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.ended {
+		// Ended meanwhile (the manager stopping): nothing uses ms.
+		ms.Close()
+		return errors.New("the stream ended")
 	}
 	st.ms = ms
 	return nil

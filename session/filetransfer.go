@@ -361,14 +361,59 @@ func (t *MSRPFileTransfer) partialSize() int64 {
 	return st.Size()
 }
 
-// onRequest answers FILE_OFFSET with what the partial file holds.
+// onRequest answers FILE_OFFSET with what the partial file holds (0
+// when another transfer of the same file is writing it).
 func (t *MSRPFileTransfer) onRequest(req *msrp.Message) *msrp.Message {
 	if t.sending || req.Method != fileOffsetMethod {
 		return nil
 	}
+	off := int64(0)
+	if name := t.partialName(); name != "" && !t.mgr.partialInUse(name) {
+		off = t.partialSize()
+	}
 	r := msrp.NewResponse(req, msrp.StatusOK, "")
-	r.AddHeader("Offset", strconv.FormatInt(t.partialSize(), 10))
+	r.AddHeader("Offset", strconv.FormatInt(off, 10))
 	return r
+}
+
+// claimPartial reserves the partial file name for one transfer; false
+// when another transfer uses it.
+func (m *Manager) claimPartial(name string) bool {
+	m.chatMu.Lock()
+	defer m.chatMu.Unlock()
+	if m.partials[name] {
+		return false
+	}
+	if m.partials == nil {
+		m.partials = map[string]bool{}
+	}
+	m.partials[name] = true
+	return true
+}
+
+func (m *Manager) releasePartial(name string) {
+	m.chatMu.Lock()
+	delete(m.partials, name)
+	m.chatMu.Unlock()
+}
+
+func (m *Manager) partialInUse(name string) bool {
+	m.chatMu.Lock()
+	defer m.chatMu.Unlock()
+	return m.partials[name]
+}
+
+// dropPartial keeps the first keep octets of the partial file name when
+// it can be resumed (named after the hash) and keep > 0, else removes it;
+// and releases the name.
+func (t *MSRPFileTransfer) dropPartial(name string, keep int64) {
+	resumable := name == t.partialName()
+	if !(resumable && keep > 0 && os.Truncate(name, keep) == nil) {
+		os.Remove(name)
+	}
+	if resumable {
+		t.mgr.releasePartial(name)
+	}
 }
 
 // resumedFile is the partial file, whose first octets an interrupted
@@ -394,6 +439,9 @@ func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 	var err error
 	prefix := int64(0)
 	name := t.partialName()
+	if name != "" && !t.mgr.claimPartial(name) {
+		name = "" // another transfer of the same file writes it: no resume
+	}
 	if name == "" {
 		f, err = os.CreateTemp(t.dir, ".sipsimple-*.part")
 		if err == nil {
@@ -405,12 +453,22 @@ func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 		if prefix == 0 {
 			flags |= os.O_TRUNC
 		}
-		f, err = os.OpenFile(name, flags, 0o600)
+		if f, err = os.OpenFile(name, flags, 0o600); err != nil {
+			t.mgr.releasePartial(name)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	t.mu.Lock()
+	if t.ended {
+		// End ran meanwhile (the connection's reader can still be in
+		// a chunk of a session that closed): nothing will close f.
+		t.mu.Unlock()
+		f.Close()
+		t.dropPartial(name, 0)
+		return nil, errors.New("file transfer: the stream ended")
+	}
 	t.file, t.partial, t.resumedAt = f, name, prefix
 	t.mu.Unlock()
 	if prefix > 0 {
@@ -478,11 +536,27 @@ func (t *MSRPFileTransfer) events() {
 					Size: t.selector.Size, Code: ev.Code, Reason: ev.Reason})
 				t.outcome()
 			}
+		case msrp.Closed:
+			// A sender that never queued the file (waiting to connect
+			// to ask FILE_OFFSET) still reports it not delivered.
+			t.mu.Lock()
+			pending := t.sending && t.askOffset
+			t.askOffset = false
+			t.mu.Unlock()
+			if pending {
+				reason := "the MSRP session ended before the file was sent"
+				if ev.Err != nil {
+					reason = ev.Err.Error()
+				}
+				t.mgr.center.Post(FileTransferDidNotDeliverFile, t, FileData{Timestamp: now(), FileName: t.path,
+					Size: t.selector.Size, Reason: reason})
+				t.outcome()
+			}
 		case msrp.Received:
 			t.received(ev)
 		case msrp.ReceiveAborted:
 			// What arrived without a gap stays, for a resumed transfer.
-			t.closeFile(true, ev.Received)
+			t.closeFile(ev.Received)
 			t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(),
 				Reason: fmt.Sprintf("incomplete file: %d of %d octets", ev.Received, ev.Total)})
 		}
@@ -522,7 +596,7 @@ func (t *MSRPFileTransfer) received(ev msrp.Received) {
 		}
 	}
 	if reason != "" {
-		t.closeFile(true, 0)
+		t.closeFile(0)
 		t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(), Reason: reason})
 		return
 	}
@@ -557,6 +631,9 @@ func (t *MSRPFileTransfer) publish() (string, error) {
 			os.Remove(name)
 		}
 	}
+	if partial == t.partialName() {
+		t.mgr.releasePartial(partial)
+	}
 	if err != nil {
 		os.Remove(partial)
 		return "", err
@@ -570,7 +647,7 @@ func (t *MSRPFileTransfer) publish() (string, error) {
 // closeFile closes the partial file of a transfer that did not
 // complete: it keeps the first keep octets, to resume from, when the
 // file can be resumed (it has a hash) and keep > 0; else it is removed.
-func (t *MSRPFileTransfer) closeFile(failed bool, keep int64) {
+func (t *MSRPFileTransfer) closeFile(keep int64) {
 	t.mu.Lock()
 	f, name := t.file, t.partial
 	t.file = nil
@@ -578,12 +655,8 @@ func (t *MSRPFileTransfer) closeFile(failed bool, keep int64) {
 	if f == nil {
 		return
 	}
-	if failed && keep > 0 && name == t.partialName() && f.Truncate(keep) == nil {
-		f.Close()
-		return
-	}
 	f.Close()
-	os.Remove(name)
+	t.dropPartial(name, keep)
 }
 
 // End ends the transfer (MSRPFileTransferWillEnd, DidEnd); a file still
@@ -601,7 +674,7 @@ func (t *MSRPFileTransfer) End() {
 		for range t.ms.Events() {
 		}
 	}
-	t.closeFile(true, 0) // incomplete: a complete file was closed already
+	t.closeFile(0) // incomplete: a complete file was closed already
 	t.mgr.chatMu.Lock()
 	delete(t.mgr.transfers, t)
 	t.mgr.chatMu.Unlock()

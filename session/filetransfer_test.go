@@ -304,3 +304,39 @@ func BenchmarkFileTransfer(b *testing.B) {
 		recv.End()
 	}
 }
+
+// A sender that waits to ask FILE_OFFSET still reports the file not
+// delivered when its MSRP connection cannot be made (here the receiver's
+// stream ended before: its listener answers the binding SEND 481).
+func TestFileTransferSenderConnectFails(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	src := filepath.Join(t.TempDir(), "lost.bin")
+	writeRandomFile(t, src, 1<<20, 3)
+	send, err := alice.app.Sessions().NewFileTransfer("127.0.0.1", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.End()
+	offer := send.Offer()
+	recv, err := bob.app.Sessions().NewIncomingFileTransfer("127.0.0.1", offer, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, err := recv.Answer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv.End()
+	x, err := sdp.ParseMSRP(answer)
+	if err != nil || !x.FileOffset {
+		t.Fatalf("answer %+v, %v: want a=x-file-offset", x, err)
+	}
+	x.Setup = sdp.SetupPassive // alice connects
+	if err := send.Apply(offer, x.Media(answer.Port, answer.Address, answer.Direction)); err != nil {
+		t.Fatal(err)
+	}
+	n := alice.rec.wait(t, session.FileTransferDidNotDeliverFile, send)
+	if d, _ := notification.Data[session.FileData](n); d.FileName != src {
+		t.Errorf("DidNotDeliverFile %+v", d)
+	}
+}

@@ -62,6 +62,7 @@ type Manager struct {
 
 	chatMu        sync.Mutex
 	chatListeners map[listenerKey]*msrp.Listener // per local address and TLS, made on first use
+	partials      map[string]bool                // partial files being received into
 	chats         map[*MSRPChat]struct{}         // not ended yet
 	transfers     map[*MSRPFileTransfer]struct{} // not ended yet
 }

@@ -131,6 +131,9 @@ func TestRelayToDirectPeer(t *testing.T) {
 		t.Fatal("bob: Accept:", err)
 	}
 	exchange(t, alice, bob)
+	// The direct side's large message goes through alice's relay too:
+	// in chunks the relay forwards (its path has a relay).
+	exchange(t, bob, alice)
 }
 
 // Wrong credentials: the relay refuses the AUTH and ConnectRelay says so.

@@ -210,15 +210,22 @@ func (c *conn) sessionFor(to URI) *Session {
 	return c.sessions[to.SessionID]
 }
 
-// carried returns the sessions the connection carries.
-func (c *conn) carried() []*Session {
+// carried appends the sessions the connection carries to buf (pass a
+// small array's slice: a response per chunk must not allocate).
+func (c *conn) carried(buf []*Session) []*Session {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make([]*Session, 0, len(c.sessions))
 	for _, s := range c.sessions {
-		out = append(out, s)
+		buf = append(buf, s)
 	}
-	return out
+	return buf
+}
+
+// carries reports whether the connection carries a session.
+func (c *conn) carries() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.sessions) > 0
 }
 
 // addSession makes the connection carry s and lifts the first-request
@@ -405,8 +412,8 @@ func (c *conn) readLoop() {
 	} else {
 		c.close(err)
 	}
-	ss := c.carried()
-	for _, s := range ss {
+	var buf [4]*Session
+	for _, s := range c.carried(buf[:0]) {
 		s.connClosed(c, c.closeErr)
 	}
 	c.mu.Lock()
@@ -420,7 +427,8 @@ func (c *conn) readLoop() {
 // handleResponse hands a response to the session whose transaction it
 // answers.
 func (c *conn) handleResponse(m *Message) {
-	for _, s := range c.carried() {
+	var buf [4]*Session
+	for _, s := range c.carried(buf[:0]) {
 		if s.handleResponse(m) {
 			return
 		}
@@ -490,7 +498,7 @@ func (c *conn) handleRequest(m *Message) bool {
 			// A connection that never bound a session is closed after
 			// a few; one carrying sessions gets late requests for a
 			// session that ended, which must not end the others.
-			if len(c.carried()) == 0 {
+			if !c.carries() {
 				c.unknown++
 			}
 			return c.unknown < maxUnknownRequests

@@ -35,13 +35,13 @@ const relayDiscoveryTimeout = 3 * time.Second
 type msrpRelays struct {
 	app *Application
 
-	once     sync.Mutex
+	mu       sync.Mutex
 	resolver *lookup.Resolver
 }
 
 func (r *msrpRelays) lookup() *lookup.Resolver {
-	r.once.Lock()
-	defer r.once.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.resolver == nil {
 		r.resolver = lookup.NewResolver(lookup.WithCache(true))
 	}

@@ -117,8 +117,12 @@ func TestSoundDeviceNullBackendDrivesMixer(t *testing.T) {
 			if st.PlaybackUnderruns > st.Callbacks/2 {
 				t.Errorf("the speaker went short in %d of %d callbacks", st.PlaybackUnderruns, st.Callbacks)
 			}
-			if st.PlaybackDropped != 0 {
-				t.Errorf("the clocked mixer overfilled the speaker: %d samples dropped", st.PlaybackDropped)
+			// One frame may go when the null backend's timer fires late
+			// and then catches up on a loaded machine (seen once in CI:
+			// 320 samples at 16 kHz); a mixer that runs ahead of the
+			// device's clock drops frame after frame.
+			if st.PlaybackDropped > n {
+				t.Errorf("the clocked mixer overfilled the speaker: %d samples dropped (more than one frame of %d)", st.PlaybackDropped, n)
 			}
 			if err := d.Close(); err != nil {
 				t.Fatalf("Close: %v", err)

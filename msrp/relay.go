@@ -106,11 +106,11 @@ func (s *Session) ConnectRelay(ctx context.Context, relay Relay) error {
 	s.relay = &relayState{cfg: relay, uri: ru}
 	s.mu.Unlock()
 
-	hop := ru
+	serverName := ru.Host
 	if relay.ServerName != "" {
-		hop.Host = relay.ServerName
+		serverName = relay.ServerName
 	}
-	nc, err := s.dialAddr(ctx, net.JoinHostPort(ru.Host, strconv.Itoa(ru.Port)), ru.Secure, hop.Host)
+	nc, err := s.dialAddr(ctx, net.JoinHostPort(ru.Host, strconv.Itoa(ru.Port)), ru.Secure, serverName)
 	if err != nil {
 		err = fmt.Errorf("msrp: relay %s: %w", ru, err)
 		s.terminate(err)

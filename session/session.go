@@ -349,6 +349,15 @@ func (s *Session) connect(ctx context.Context, callee core.SIPURI, routes []core
 	return nil
 }
 
+// endFailedLocked ends a session whose answer was unusable: it is marked
+// failed and the invitation ended (without s.mu: End posts).
+func (s *Session) endFailedLocked() {
+	s.failed = true
+	s.mu.Unlock()
+	s.inv.End()
+	s.mu.Lock()
+}
+
 // relayedChat makes, when a relay may be used (MSRPConfig.Relay), the
 // chat stream a method is about to need, reserved at the relay; it runs
 // without s.mu as the reservation is network I/O, and only when needed,
@@ -886,10 +895,7 @@ func (s *Session) onConnecting(d core.InvitationChangedStateData) {
 			err = sdp.ValidateAnswer(s.lastLocal, answer)
 		}
 		if err != nil {
-			s.failed = true
-			s.mu.Unlock()
-			s.inv.End()
-			s.mu.Lock()
+			s.endFailedLocked()
 			return
 		}
 		s.lastRemote = answer
@@ -972,10 +978,7 @@ func (s *Session) onConnected(d core.InvitationChangedStateData) {
 			}
 			if err != nil || len(d.Body) == 0 {
 				s.mgr.log.Debug("late offer: no usable answer in the ACK", "error", err)
-				s.failed = true
-				s.mu.Unlock()
-				s.inv.End()
-				s.mu.Lock()
+				s.endFailedLocked()
 				return
 			}
 			s.lastRemote = answer

@@ -178,16 +178,22 @@ func (s *Session) stepDTMF(tx *dtmfTx, final bool) bool {
 		var buf [4]byte
 		s.smu.Lock()
 		err := s.sendLocked(tx.req.pt, tx.ts, tx.sent == 0, payload.AppendTo(buf[:0]))
-		s.smu.Unlock()
-		if err != nil {
-			s.log.Debug("rtp: sending DTMF", "err", err)
-		}
 		tx.sent++
 		if end {
 			tx.ends++
 		}
-		if tx.ends >= dtmfEndPackets {
-			s.finishDTMF(tx)
+		done := tx.ends >= dtmfEndPackets
+		if done {
+			// Audio resumes under the same lock as the last end packet:
+			// a WritePayload that follows it on the wire is never
+			// suppressed.
+			s.finishDTMFLocked(tx)
+		}
+		s.smu.Unlock()
+		if err != nil {
+			s.log.Debug("rtp: sending DTMF", "err", err)
+		}
+		if done {
 			return true
 		}
 		if !final {
@@ -196,11 +202,9 @@ func (s *Session) stepDTMF(tx *dtmfTx, final bool) bool {
 	}
 }
 
-// finishDTMF resumes audio after tx, making sure the running timestamp has
-// moved past the time the event occupied.
-func (s *Session) finishDTMF(tx *dtmfTx) {
-	s.smu.Lock()
-	defer s.smu.Unlock()
+// finishDTMFLocked resumes audio after tx, making sure the running
+// timestamp has moved past the time the event occupied. s.smu is held.
+func (s *Session) finishDTMFLocked(tx *dtmfTx) {
 	s.dtmfActive = false
 	end := tx.ts + uint32(tx.sent)*tx.req.frame
 	if int32(end-s.ts) > 0 {

@@ -65,6 +65,24 @@ type MSRPConfig struct {
 	// (RFC 6135). The Application sets it from its settings and the
 	// account's msrp.connection_model.
 	Relay func(ctx context.Context, acc *account.Account, outgoing bool) (*MSRPRelay, error)
+	// PartialFileLifetime is how long the partial file an interrupted
+	// incoming transfer leaves in the downloads directory is kept for a
+	// resume; older ones are removed when the next transfer into that
+	// directory starts. 0 means 7 days (python-sipsimple's), negative
+	// forever.
+	PartialFileLifetime time.Duration
+}
+
+// partialFileLifetime is PartialFileLifetime with its default, 0 for
+// forever.
+func (c MSRPConfig) partialFileLifetime() time.Duration {
+	switch {
+	case c.PartialFileLifetime == 0:
+		return 7 * 24 * time.Hour
+	case c.PartialFileLifetime < 0:
+		return 0
+	}
+	return c.PartialFileLifetime
 }
 
 // keepAlive is KeepAlive with its default, 0 for none.

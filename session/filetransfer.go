@@ -166,6 +166,7 @@ func (m *Manager) newIncomingTransfer(sipHost string, offer sdp.Media, dir strin
 		return nil, err
 	}
 	t.dir = dir
+	m.expirePartials(dir)
 	return t, nil
 }
 
@@ -369,7 +370,11 @@ func (t *MSRPFileTransfer) onRequest(req *msrp.Message) *msrp.Message {
 	}
 	off := int64(0)
 	if name := t.partialName(); name != "" && !t.mgr.partialInUse(name) {
-		off = t.partialSize()
+		if off = t.partialSize(); off > 0 {
+			// Promised to the sender: not expired before its chunks come.
+			now := time.Now()
+			os.Chtimes(name, now, now)
+		}
 	}
 	r := msrp.NewResponse(req, msrp.StatusOK, "")
 	r.AddHeader("Offset", strconv.FormatInt(off, 10))
@@ -403,6 +408,30 @@ func (m *Manager) partialInUse(name string) bool {
 	return m.partials[name]
 }
 
+// expirePartials removes the partial files in dir that no transfer
+// uses and that were last written longer ago than the configured
+// lifetime (MSRPConfig.PartialFileLifetime).
+func (m *Manager) expirePartials(dir string) {
+	life := m.cfg.Media.MSRP.partialFileLifetime()
+	if life <= 0 {
+		return
+	}
+	names, err := filepath.Glob(filepath.Join(dir, ".sipsimple-*.part"))
+	if err != nil {
+		return
+	}
+	cutoff := time.Now().Add(-life)
+	for _, name := range names {
+		st, err := os.Lstat(name)
+		if err != nil || !st.Mode().IsRegular() || !st.ModTime().Before(cutoff) || m.partialInUse(name) {
+			continue
+		}
+		if err := os.Remove(name); err == nil {
+			m.log.Debug("file transfer: removed an expired partial file", "file", name, "modified", st.ModTime())
+		}
+	}
+}
+
 // dropPartial keeps the first keep octets of the partial file name when
 // it can be resumed (named after the hash) and keep > 0, else removes it;
 // and releases the name.
@@ -411,9 +440,7 @@ func (t *MSRPFileTransfer) dropPartial(name string, keep int64) {
 	if !(resumable && keep > 0 && os.Truncate(name, keep) == nil) {
 		os.Remove(name)
 	}
-	if resumable {
-		t.mgr.releasePartial(name)
-	}
+	t.mgr.releasePartial(name)
 }
 
 // resumedFile is the partial file, whose first octets an interrupted
@@ -446,6 +473,7 @@ func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 		f, err = os.CreateTemp(t.dir, ".sipsimple-*.part")
 		if err == nil {
 			name = f.Name()
+			t.mgr.claimPartial(name) // kept from expirePartials
 		}
 	} else {
 		prefix = t.partialSize()
@@ -631,9 +659,7 @@ func (t *MSRPFileTransfer) publish() (string, error) {
 			os.Remove(name)
 		}
 	}
-	if partial == t.partialName() {
-		t.mgr.releasePartial(partial)
-	}
+	t.mgr.releasePartial(partial)
 	if err != nil {
 		os.Remove(partial)
 		return "", err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/sipsimple-go/sipsimple/notification"
 	"github.com/sipsimple-go/sipsimple/sdp"
@@ -264,6 +265,45 @@ func TestFileTransferResume(t *testing.T) {
 	}
 	if left, _ := filepath.Glob(filepath.Join(dir, ".sipsimple-*.part")); len(left) != 0 {
 		t.Errorf("partial files left: %v", left)
+	}
+}
+
+// Partial files older than MSRPConfig.PartialFileLifetime (7 days by
+// default) are removed when a transfer into their directory starts;
+// younger ones and other files stay.
+func TestFileTransferExpiresOldPartials(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	dir := t.TempDir()
+	old := time.Now().Add(-8 * 24 * time.Hour)
+	files := map[string]bool{ // name: expected to stay
+		".sipsimple-0123456789abcdef0123456789abcdef01234567.part": false,
+		".sipsimple-4711.part": false,
+		".sipsimple-89abcdef0123456789abcdef0123456789abcdef.part": true,
+		"old photo.jpg": true,
+	}
+	for name, stays := range files {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("partial"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if !stays || name == "old photo.jpg" {
+			if err := os.Chtimes(p, old, old); err != nil {
+				t.Fatal(err)
+			}
+		} else if err := os.Chtimes(p, old.Add(2*24*time.Hour), old.Add(2*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	src := filepath.Join(t.TempDir(), "new.bin")
+	writeRandomFile(t, src, 1000, 3)
+	send, recv := transferPair(t, alice, bob, src, dir)
+	bob.rec.wait(t, session.FileTransferGotFile, recv)
+	alice.rec.wait(t, session.FileTransferDidDeliverFile, send)
+	for name, stays := range files {
+		_, err := os.Stat(filepath.Join(dir, name))
+		if stays != (err == nil) {
+			t.Errorf("%s: stat %v, want kept %v", name, err, stays)
+		}
 	}
 }
 

@@ -337,8 +337,11 @@ func (jb *jitterBuffer) remove(e *jbEntry) {
 
 // pop returns the next packet whose playout time has come at now. When
 // nothing is due it returns false and the time at which something will be
-// (zero when the buffer holds nothing to wait for).
-func (jb *jitterBuffer) pop(now time.Time) (Received, bool, time.Time) {
+// (zero when the buffer holds nothing to wait for). With catchUp, a packet
+// too late for its slot is dropped when newer audio is due too (a
+// consumer playing out in real time that fell behind); without, every
+// packet is returned in order however late it is read.
+func (jb *jitterBuffer) pop(now time.Time, catchUp bool) (Received, bool, time.Time) {
 	if jb.passthrough {
 		return jb.popFIFO()
 	}
@@ -382,7 +385,7 @@ func (jb *jitterBuffer) pop(now time.Time) (Received, bool, time.Time) {
 		if d > t {
 			return Received{}, false, jb.wall(d)
 		}
-		if t-d > jb.grace() {
+		if catchUp && t-d > jb.grace() {
 			// Too late for its slot, and newer audio is due: the consumer
 			// is behind (or the delay shrank); drop this one.
 			if h := jb.nextAudio(jb.next + 1); h != nil && jb.due(h) <= t {

@@ -259,14 +259,14 @@ func (s *sim) push(seq int, ms float64) pushResult {
 func TestJitterBufferStartsAfterMinDelay(t *testing.T) {
 	s := newSim(40*time.Millisecond, 200*time.Millisecond)
 	s.push(0, 0)
-	if _, ok, wake := s.jb.pop(s.at(39)); ok || !wake.Equal(s.at(40)) {
+	if _, ok, wake := s.jb.pop(s.at(39), true); ok || !wake.Equal(s.at(40)) {
 		t.Fatalf("popped before the delay, or wake %v", wake.Sub(s.t0))
 	}
-	r, ok, _ := s.jb.pop(s.at(40))
+	r, ok, _ := s.jb.pop(s.at(40), true)
 	if !ok || r.SequenceNumber != 0 {
 		t.Fatal("packet not due at 40 ms")
 	}
-	if _, ok, wake := s.jb.pop(s.at(41)); ok || !wake.IsZero() {
+	if _, ok, wake := s.jb.pop(s.at(41), true); ok || !wake.IsZero() {
 		t.Fatal("empty buffer returned something")
 	}
 }
@@ -300,7 +300,7 @@ func TestJitterBufferAdaptsToJitter(t *testing.T) {
 			next++
 		}
 		for {
-			r, ok, _ := s.jb.pop(s.at(tick))
+			r, ok, _ := s.jb.pop(s.at(tick), true)
 			if !ok {
 				break
 			}
@@ -335,7 +335,7 @@ func TestJitterBufferDelayShrinks(t *testing.T) {
 	// The consumer takes one packet per 20 ms frame, as a mixer does.
 	for i := 2; i < 1000; i++ {
 		s.push(i, float64(i*20))
-		s.jb.pop(s.at(float64(i * 20)))
+		s.jb.pop(s.at(float64(i*20)), true)
 	}
 	if d := s.jb.currentDelay(); d != 20*time.Millisecond {
 		t.Errorf("delay %v after 20 s of steady packets, want back to 20ms", d)
@@ -361,7 +361,7 @@ func TestJitterBufferLateConsumerSkips(t *testing.T) {
 	}
 	// A consumer that wakes 200 ms after the last packet was due gets the
 	// newest due packet and skips the stale ones, reporting them as lost.
-	r, ok, _ := s.jb.pop(s.at(9*20 + 20 + 200))
+	r, ok, _ := s.jb.pop(s.at(9*20+20+200), true)
 	if !ok || r.SequenceNumber != 9 || r.LostBefore != 9 {
 		t.Fatalf("got seq %d lost %d", r.SequenceNumber, r.LostBefore)
 	}
@@ -370,20 +370,38 @@ func TestJitterBufferLateConsumerSkips(t *testing.T) {
 	}
 }
 
+// Without catch-up (ReadPayload's reader, which plays nothing out), a
+// reader that wakes late gets every packet, in order, none counted lost.
+func TestJitterBufferLateReaderGetsAll(t *testing.T) {
+	s := newSim(20*time.Millisecond, 200*time.Millisecond)
+	for i := range 10 {
+		s.push(i, float64(i*20))
+	}
+	for i := range 10 {
+		r, ok, _ := s.jb.pop(s.at(9*20+20+200), false)
+		if !ok || int(r.SequenceNumber) != i || r.LostBefore != 0 {
+			t.Fatalf("pop %d: ok %v seq %d lost %d", i, ok, r.SequenceNumber, r.LostBefore)
+		}
+	}
+	if s.jb.late != 0 {
+		t.Errorf("late %d, want 0", s.jb.late)
+	}
+}
+
 func TestJitterBufferWaitsForGap(t *testing.T) {
 	s := newSim(40*time.Millisecond, 200*time.Millisecond)
 	s.push(0, 0)
 	s.push(2, 40)
-	if r, ok, _ := s.jb.pop(s.at(40)); !ok || r.SequenceNumber != 0 {
+	if r, ok, _ := s.jb.pop(s.at(40), true); !ok || r.SequenceNumber != 0 {
 		t.Fatal("0 not played")
 	}
 	// 1 is due at 60 ms; 2 at 80: until 80 the buffer waits for 1.
-	_, ok, wake := s.jb.pop(s.at(60))
+	_, ok, wake := s.jb.pop(s.at(60), true)
 	if ok || !wake.Equal(s.at(80)) {
 		t.Fatalf("pop at 60: ok %v wake %v", ok, wake.Sub(s.t0))
 	}
 	s.push(1, 70) // late for its slot but before 2 is due: played
-	r, ok, _ := s.jb.pop(s.at(70))
+	r, ok, _ := s.jb.pop(s.at(70), true)
 	if !ok || r.SequenceNumber != 1 || r.LostBefore != 0 {
 		t.Fatalf("got seq %d lost %d ok %v", r.SequenceNumber, r.LostBefore, ok)
 	}
@@ -400,7 +418,7 @@ func TestJitterBufferPlaceholders(t *testing.T) {
 	var got []uint16
 	for ms := 0.0; ms <= 200; ms += 20 {
 		for {
-			r, ok, _ := s.jb.pop(s.at(ms))
+			r, ok, _ := s.jb.pop(s.at(ms), true)
 			if !ok {
 				break
 			}
@@ -418,11 +436,11 @@ func TestJitterBufferPlaceholders(t *testing.T) {
 func TestJitterBufferResyncOnJump(t *testing.T) {
 	s := newSim(20*time.Millisecond, 200*time.Millisecond)
 	s.push(0, 0)
-	s.jb.pop(s.at(20))
+	s.jb.pop(s.at(20), true)
 	if res := s.push(5000, 40); res != pushQueued {
 		t.Fatalf("push after a jump: %v", res)
 	}
-	r, ok, _ := s.jb.pop(s.at(100))
+	r, ok, _ := s.jb.pop(s.at(100), true)
 	if !ok || r.SequenceNumber != 5000 {
 		t.Fatalf("got %d ok %v", r.SequenceNumber, ok)
 	}
@@ -437,7 +455,7 @@ func TestJitterBufferClockRateChange(t *testing.T) {
 	if s.jb.discarded != 2 {
 		t.Errorf("discarded %d, want the 2 packets of the old clock", s.jb.discarded)
 	}
-	if r, ok, _ := s.jb.pop(s.at(100)); !ok || r.SequenceNumber != 2 {
+	if r, ok, _ := s.jb.pop(s.at(100), true); !ok || r.SequenceNumber != 2 {
 		t.Fatalf("got %d ok %v", r.SequenceNumber, ok)
 	}
 }
@@ -451,6 +469,6 @@ func BenchmarkJitterBuffer(b *testing.B) {
 		now := t0.Add(time.Duration(i) * 20 * time.Millisecond)
 		jb.push(Received{SequenceNumber: uint16(i), Timestamp: uint32(i * 160), Payload: payload, Arrival: now},
 			uint64(i), 8000, false)
-		jb.pop(now)
+		jb.pop(now, true)
 	}
 }

@@ -56,7 +56,11 @@ type Session struct {
 	closeErr      error
 
 	// Send side, guarded by smu.
-	smu          sync.Mutex
+	smu sync.Mutex
+	// closing is set as Close begins: the API sends nothing more, while
+	// the control goroutine still sends the final DTMF packets and the
+	// BYE. closed is set once those are out: nothing at all is sent.
+	closing      bool
 	closed       bool
 	seq          uint16
 	ts           uint32
@@ -225,7 +229,7 @@ func (s *Session) SetRemote(rtp, rtcp netip.AddrPort) error {
 		return err
 	}
 	s.smu.Lock()
-	closed := s.closed
+	closed := s.closing
 	s.smu.Unlock()
 	if closed {
 		return ErrClosed
@@ -461,6 +465,9 @@ func (s *Session) Stats() Stats {
 // ReadPayload calls return ErrClosed. Close is idempotent.
 func (s *Session) Close() error {
 	s.closeOnce.Do(func() {
+		s.smu.Lock()
+		s.closing = true // no RTP from the API after the BYE
+		s.smu.Unlock()
 		close(s.done)
 		<-s.ctlDone // the control goroutine sends the final packets
 		s.smu.Lock()
@@ -583,7 +590,9 @@ func (s *Session) signal() {
 // ReadPayload returns the next packet from the jitter buffer, blocking
 // until one reaches its playout time, ctx is done or the session is
 // closed. It suits a consumer without a clock of its own (tests, a
-// recorder, a relay). Only one goroutine should read at a time.
+// recorder, a relay): unlike Pop it never drops a packet for being read
+// late, a reader that stalls gets what it missed in order. Only one
+// goroutine should read at a time.
 func (s *Session) ReadPayload(ctx context.Context) (Received, error) {
 	var timer *time.Timer
 	defer func() {
@@ -596,7 +605,7 @@ func (s *Session) ReadPayload(ctx context.Context) (Received, error) {
 			return Received{}, ErrClosed
 		}
 		s.rmu.Lock()
-		r, ok, wake := s.jb.pop(time.Now())
+		r, ok, wake := s.jb.pop(time.Now(), false)
 		more := ok && s.jb.pending()
 		s.rmu.Unlock()
 		if ok {
@@ -639,7 +648,7 @@ func (s *Session) Pop() (Received, bool) {
 		return Received{}, false
 	}
 	s.rmu.Lock()
-	r, ok, _ := s.jb.pop(time.Now())
+	r, ok, _ := s.jb.pop(time.Now(), true)
 	s.rmu.Unlock()
 	return r, ok
 }

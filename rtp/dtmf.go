@@ -142,7 +142,7 @@ func (s *Session) SendDTMF(digit rune, duration time.Duration, pt uint8) error {
 	req := dtmfRequest{event: ev, pt: pt, samples: max(uint32(samples), 1), frame: max(frame, 1)}
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	if s.closed {
+	if s.closing {
 		return ErrClosed
 	}
 	if _, err := s.destination(); err != nil {

@@ -202,6 +202,9 @@ func (s *Session) sendRTCP(bye bool) {
 		}
 		reports = append(reports, rr)
 	}
+	// Counted before it leaves (and uncounted if it does not): a peer's
+	// answer to this report can never be seen before the count.
+	s.rtcpSent++
 	s.rmu.Unlock()
 
 	pkts := make([]rtcp.Packet, 0, 3)
@@ -221,22 +224,29 @@ func (s *Session) sendRTCP(bye bool) {
 	if bye {
 		pkts = append(pkts, &rtcp.Goodbye{Sources: []uint32{s.ssrc}})
 	}
+	if err := s.writeRTCP(pkts, dest); err != nil {
+		s.rmu.Lock()
+		s.rtcpSent--
+		s.rmu.Unlock()
+	}
+}
+
+// writeRTCP marshals, encrypts (SRTCP) and sends a compound packet.
+func (s *Session) writeRTCP(pkts []rtcp.Packet, dest netip.AddrPort) error {
 	raw, err := rtcp.Marshal(pkts)
 	if err != nil {
 		s.log.Warn("rtp: marshalling RTCP", "err", err)
-		return
+		return err
 	}
 	if cs := s.crypto.Load(); cs != nil {
 		if raw, err = cs.rtcpOut.EncryptRTCP(nil, raw, nil); err != nil {
 			s.log.Warn("rtp: SRTCP encrypting", "err", err)
-			return
+			return err
 		}
 	}
 	if _, err := s.rtcpConn.WriteToUDPAddrPort(raw, dest); err != nil {
 		s.log.Debug("rtp: sending RTCP", "to", dest, "err", err)
-		return
+		return err
 	}
-	s.rmu.Lock()
-	s.rtcpSent++
-	s.rmu.Unlock()
+	return nil
 }

@@ -44,7 +44,7 @@ func (s *Session) WritePayload(p Payload) error {
 	}
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	if s.closed {
+	if s.closing {
 		return ErrClosed
 	}
 	ts := s.ts
@@ -72,7 +72,7 @@ func (s *Session) WritePayloadAt(p Payload, timestamp uint32) error {
 	}
 	s.smu.Lock()
 	defer s.smu.Unlock()
-	if s.closed {
+	if s.closing {
 		return ErrClosed
 	}
 	return s.sendLocked(p.PayloadType, timestamp, p.Marker, p.Data)

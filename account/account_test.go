@@ -7,7 +7,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -90,6 +89,80 @@ func wait[T any](t *testing.T, w *notification.Waiter) T {
 	return d
 }
 
+// registerTrace sees, in one observer and so in post order, the REGISTER
+// requests the engine sends (SIPEngineSIPTrace) and every other
+// notification: when an outcome is read, every REGISTER that led to it
+// has been read before it. posted counts the notifications read, by name.
+type registerTrace struct {
+	t        *testing.T
+	ch       chan notification.Notification
+	seen     map[string]bool
+	contacts []string // Contact lines of the REGISTERs, in order
+	sent     int      // REGISTERs, without UDP retransmissions
+	posted   map[string]int
+}
+
+func traceRegisters(t *testing.T, e *env) *registerTrace {
+	rt := &registerTrace{t: t, ch: make(chan notification.Notification, 4096), seen: map[string]bool{}, posted: map[string]int{}}
+	e.engine.SetTrace(true)
+	t.Cleanup(e.center.Observe(notification.Any, nil, func(n notification.Notification) {
+		select {
+		case rt.ch <- n:
+		default:
+			t.Error("the register trace dropped a notification")
+		}
+	}))
+	return rt
+}
+
+// until reads notifications until one named name from sender and returns
+// its data.
+func until[T any](rt *registerTrace, name string, sender any) T {
+	rt.t.Helper()
+	deadline := time.NewTimer(20 * time.Second) // a failure bound only
+	defer deadline.Stop()
+	for {
+		select {
+		case n := <-rt.ch:
+			if n.Name == core.EngineSIPTrace {
+				rt.trace(n)
+				continue
+			}
+			rt.posted[n.Name]++
+			if n.Name == name && n.Sender == sender {
+				d, _ := notification.Data[T](n)
+				return d
+			}
+		case <-deadline.C:
+			rt.t.Fatalf("no %s within 20s (%d REGISTERs sent)", name, rt.sent)
+		}
+	}
+}
+
+func (rt *registerTrace) trace(n notification.Notification) {
+	d, _ := notification.Data[core.SIPTraceData](n)
+	msg := string(d.Data)
+	if d.Received || !strings.HasPrefix(msg, "REGISTER ") {
+		return
+	}
+	var contacts []string
+	key := ""
+	for _, line := range strings.Split(msg, "\r\n") {
+		switch {
+		case strings.HasPrefix(line, "Contact:"):
+			contacts = append(contacts, line)
+		case strings.HasPrefix(line, "Via:"):
+			key = line // the branch tells a retransmission
+		}
+	}
+	if rt.seen[key] {
+		return
+	}
+	rt.seen[key] = true
+	rt.sent++
+	rt.contacts = append(rt.contacts, contacts...)
+}
+
 // newKamailioAccount creates, configures and saves an enabled account.
 func (e *env) newAccount(t *testing.T, id, password string) *Account {
 	t.Helper()
@@ -163,21 +236,14 @@ func TestAccountRegistersWithKamailio(t *testing.T) {
 func TestAccountWrongPasswordNoStorm(t *testing.T) {
 	k := interop.StartKamailio(t, interop.KamailioConfig{Users: map[string]string{"bob": "right"}, DisableTLS: true})
 	e := newEnv(t, staticResolver{kamailioRoute(k, "udp"), kamailioRoute(k, "tcp")})
-	var registers atomic.Int32
-	e.engine.SetTrace(true)
-	defer e.center.Observe(core.EngineSIPTrace, e.engine, func(n notification.Notification) {
-		if d, _ := notification.Data[core.SIPTraceData](n); !d.Received && strings.HasPrefix(string(d.Data), "REGISTER") {
-			registers.Add(1)
-		}
-	})()
+	rt := traceRegisters(t, e)
 	a := e.newAccount(t, "bob@"+k.Domain, "wrong")
-	failed := e.center.Expect(RegistrationDidFail, a)
 	a.Save()
-	d := wait[RegistrationDidFailData](t, failed)
+	d := until[RegistrationDidFailData](rt, RegistrationDidFail, a)
 	if d.Code != 401 || d.NextRoute != nil || d.Delay < time.Hour {
 		t.Fatalf("DidFail %+v (want 401, no next route: the password is wrong on every route)", d)
 	}
-	if n := registers.Load(); n != 2 {
+	if n := rt.sent; n != 2 {
 		t.Fatalf("%d REGISTERs for a wrong password, want 2", n)
 	}
 }
@@ -290,58 +356,39 @@ func TestManagerBookkeeping(t *testing.T) {
 func TestAccountReRegisterAndDelete(t *testing.T) {
 	k := interop.StartKamailio(t, interop.KamailioConfig{Users: map[string]string{"dave": "pw"}, DisableTLS: true})
 	e := newEnv(t, staticResolver{kamailioRoute(k, "udp")})
-	var contacts []string
-	e.engine.SetTrace(true)
-	contactSeen := make(chan string, 16)
-	defer e.center.Observe(core.EngineSIPTrace, e.engine, func(n notification.Notification) {
-		d, _ := notification.Data[core.SIPTraceData](n)
-		if d.Received || !strings.HasPrefix(string(d.Data), "REGISTER") {
-			return
-		}
-		for _, line := range strings.Split(string(d.Data), "\r\n") {
-			if strings.HasPrefix(line, "Contact:") {
-				contactSeen <- line
-			}
-		}
-	})()
+	rt := traceRegisters(t, e)
 	a := e.newAccount(t, "dave@"+k.Domain, "pw")
-	ok := e.center.Expect(RegistrationDidSucceed, a)
 	a.Save()
-	first := wait[RegistrationDidSucceedData](t, ok)
+	first := until[RegistrationDidSucceedData](rt, RegistrationDidSucceed, a)
 
-	ended := e.center.Expect(RegistrationDidEnd, a)
-	again := e.center.Expect(RegistrationDidSucceed, a)
 	a.SIP.Outbound.Set(true)
 	if err := a.Save(); err != nil {
 		t.Fatal(err)
 	}
-	wait[RegistrationDidEndData](t, ended) // the old registration is removed
-	second := wait[RegistrationDidSucceedData](t, again)
+	until[RegistrationDidEndData](rt, RegistrationDidEnd, a) // the old registration is removed
+	second := until[RegistrationDidSucceedData](rt, RegistrationDidSucceed, a)
 	if second.Registration == first.Registration {
 		t.Fatal("not re-registered with a new registration")
 	}
-	for len(contactSeen) > 0 {
-		contacts = append(contacts, <-contactSeen)
+	if len(rt.contacts) == 0 {
+		t.Fatal("no Contact in the REGISTERs")
 	}
-	last := contacts[len(contacts)-1]
+	last := rt.contacts[len(rt.contacts)-1]
 	if !strings.Contains(last, `+sip.instance="<urn:uuid:00000000-0000-0000-0000-000000000001>"`) || !strings.Contains(last, "reg-id=1") {
 		t.Fatalf("outbound contact %q", last)
 	}
 
 	// A change that does not touch registration does not re-register.
-	var extra atomic.Int32
-	defer e.center.Observe(RegistrationDidSucceed, a, func(notification.Notification) { extra.Add(1) })()
+	succeeded := rt.posted[RegistrationDidSucceed]
 	a.Presence.PublishInterval.Set(900 * time.Second)
 	a.Save()
 
-	ended = e.center.Expect(RegistrationDidEnd, a)
-	removed := e.center.Expect(ManagerDidRemoveAccount, e.mgr)
 	if err := a.Delete(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	wait[RegistrationDidEndData](t, ended)
-	wait[AccountData](t, removed)
-	if extra.Load() != 0 {
+	until[RegistrationDidEndData](rt, RegistrationDidEnd, a)
+	until[AccountData](rt, ManagerDidRemoveAccount, e.mgr)
+	if rt.posted[RegistrationDidSucceed] != succeeded {
 		t.Fatal("a non-registration change re-registered")
 	}
 	if err := a.Save(); err == nil {

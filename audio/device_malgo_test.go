@@ -84,10 +84,10 @@ func TestSoundDeviceNullBackendDrivesMixer(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitTicks(t, d, 25) // 500 ms
-			elapsed := time.Since(start)
 			if err := m.Stop(); err != nil {
 				t.Fatalf("Stop: %v", err)
 			}
+			elapsed := time.Since(start) // covers every tick counted below
 			st := d.Stats()
 			ms := m.Stats()
 			t.Logf("%d ticks in %v; device %+v", ms.Ticks, elapsed, st)

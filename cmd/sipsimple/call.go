@@ -112,7 +112,7 @@ func runCall(cmd *cobra.Command, g *globals, target, accountID, route, srtp stri
 	}
 
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	ph := newPhone(app, &printer{out: out, json: g.json, bar: isTerminal(out)}, errOut, media)
+	ph := newPhone(app, newPrinter(out, g.json), errOut, media)
 	s, err := app.Sessions().NewSession(a)
 	if err != nil {
 		return failure(err)

@@ -75,34 +75,22 @@ func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message s
 	if err := s.Connect(ctx, callee, routes, false, true); err != nil {
 		return failure(fmt.Errorf("chat with %s: %v", callee, err))
 	}
-	hangUp := func() {
-		if st := s.State(); st != session.StateTerminating && st != session.StateTerminated {
-			s.End(false)
-		}
-		select {
-		case <-c.done:
-		case <-time.After(endTimeout):
-		}
-	}
 	select {
 	case <-c.established:
 	case <-c.done:
-		if c.failed && c.code != 0 {
-			return failure(fmt.Errorf("chat with %s failed: %d %s", callee, c.code, c.reason))
-		}
-		return failure(fmt.Errorf("chat with %s failed: %s", callee, c.reason))
+		return c.failure("chat with "+callee.String(), "it ended before it was established")
 	case <-time.After(timeout):
-		hangUp()
+		c.hangUp()
 		return failure(fmt.Errorf("chat with %s: not established within %v", callee, timeout))
 	case <-ctx.Done():
-		hangUp()
+		c.hangUp()
 		return failure(fmt.Errorf("chat with %s: cancelled before it was established", callee))
 	}
 
 	if message != "" {
 		id, err := s.SendMessage(message, "text/plain", nil, time.Time{})
 		if err != nil {
-			hangUp()
+			c.hangUp()
 			return failure(fmt.Errorf("send: %v", err))
 		}
 		deadline := time.After(timeout)
@@ -113,7 +101,7 @@ func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message s
 				if d.MessageID != id {
 					continue
 				}
-				hangUp()
+				c.hangUp()
 				if n.Name == session.DidNotDeliverMessage {
 					return failure(fmt.Errorf("message not delivered: %d %s", d.Code, d.Reason))
 				}
@@ -121,10 +109,10 @@ func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message s
 			case <-c.done:
 				return failure(fmt.Errorf("chat with %s ended before the message was reported", callee))
 			case <-deadline:
-				hangUp()
+				c.hangUp()
 				return failure(fmt.Errorf("message not reported within %v", timeout))
 			case <-ctx.Done():
-				hangUp()
+				c.hangUp()
 				return failure(fmt.Errorf("cancelled before the message was reported"))
 			}
 		}
@@ -136,7 +124,7 @@ func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message s
 		select {
 		case line, ok := <-lines:
 			if !ok || line == "/quit" {
-				hangUp()
+				c.hangUp()
 				return nil
 			}
 			if _, err := s.SendMessage(line, "text/plain", nil, time.Time{}); err != nil {
@@ -145,7 +133,7 @@ func runChat(cmd *cobra.Command, g *globals, target, accountID, route, message s
 		case <-c.done:
 			return nil
 		case <-ctx.Done():
-			hangUp()
+			c.hangUp()
 			return nil
 		}
 	}
@@ -174,7 +162,7 @@ func outgoingCall(cmd *cobra.Command, g *globals, callee core.SIPURI, accountID 
 	if err != nil {
 		return fail(err)
 	}
-	ph = newPhone(app, &printer{out: cmd.OutOrStdout(), json: g.json}, cmd.ErrOrStderr(), mediaOptions{})
+	ph = newPhone(app, newPrinter(cmd.OutOrStdout(), g.json), cmd.ErrOrStderr(), mediaOptions{})
 	if s, err = app.Sessions().NewSession(a); err != nil {
 		return fail(failure(err))
 	}

@@ -85,7 +85,7 @@ func runListen(cmd *cobra.Command, g *globals, accountID string, local, autoAnsw
 		app.Stop(sctx)
 	}
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
-	ph := newPhone(app, &printer{out: out, json: g.json, bar: isTerminal(out)}, errOut, media)
+	ph := newPhone(app, newPrinter(out, g.json), errOut, media)
 	ph.answer, ph.prompt, ph.tracked = autoAnswer, inter && !autoAnswer, true
 	if media.acceptFiles != "" {
 		stopFiles := printFileTransfers(app.Notifications(), ph.pr, nil)

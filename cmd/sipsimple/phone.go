@@ -113,6 +113,32 @@ type call struct {
 	recording      string // guarded by phone.mu
 }
 
+// hangUp ends the call unless it is ending already and waits for its
+// end, at most endTimeout (an INVITE transaction a peer never answers
+// would hold it up longer).
+func (c *call) hangUp() {
+	if st := c.s.State(); st != session.StateTerminating && st != session.StateTerminated {
+		c.s.End(false)
+	}
+	select {
+	case <-c.done:
+	case <-time.After(endTimeout):
+	}
+}
+
+// failure is the error of a call that ended before it did what it was
+// for: its final response, else its reason, else fallback. Call it once
+// done is closed.
+func (c *call) failure(what, fallback string) error {
+	switch {
+	case c.failed && c.code != 0:
+		return failure(fmt.Errorf("%s failed: %d %s", what, c.code, c.reason))
+	case c.failed && c.reason != "":
+		return failure(fmt.Errorf("%s failed: %s", what, c.reason))
+	}
+	return failure(fmt.Errorf("%s: %s", what, fallback))
+}
+
 // phone runs the calls of call and listen on an application: it prints
 // their notifications, applies the media options when a call is
 // established, answers calls when asked to and carries out interactive

@@ -24,6 +24,19 @@ func isTerminal(w io.Writer) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
+// newPrinter prints notifications on out, file-transfer progress as a
+// bar when out is a terminal.
+func newPrinter(out io.Writer, json bool) *printer {
+	return &printer{out: out, json: json, bar: !json && isTerminal(out)}
+}
+
+// endProgress forgets the bar of a transfer that ended.
+func (p *printer) endProgress(transfer any) {
+	p.mu.Lock()
+	delete(p.bars, transfer)
+	p.mu.Unlock()
+}
+
 // barState is where a transfer's bar started, for its rate.
 type barState struct {
 	start time.Time

@@ -11,31 +11,32 @@ import (
 	"github.com/sipsimple-go/sipsimple/session"
 )
 
-// fileTransferNotifications are the notifications of a file transfer
-// printed by send-file and listen --accept-files.
-var fileTransferNotifications = []string{session.FileTransferDidStart, session.FileTransferDidFail,
-	session.FileTransferGotFile, session.FileTransferDidDeliverFile, session.FileTransferDidNotDeliverFile,
-	session.FileTransferProgress}
-
-// printFileTransfers prints the file-transfer notifications of sender
-// (nil: every transfer) on pr; the returned function stops.
-func printFileTransfers(c *notification.Center, pr *printer, sender any) func() {
-	var stops []func()
-	for _, name := range fileTransferNotifications {
-		stops = append(stops, c.Observe(name, sender, func(n notification.Notification) {
-			if n.Name == session.FileTransferProgress {
-				pr.progress(n) // a bar on a terminal
-				return
-			}
-			n.Sender = "file"
-			pr.print(n)
-		}))
-	}
-	return func() {
-		for _, s := range stops {
-			s()
+// printFileTransfers prints the file-transfer notifications of every
+// transfer on pr (progress as a bar on a terminal) and hands
+// MSRPFileTransferDidDeliverFile and DidNotDeliverFile to outcome (when
+// not nil) once printed; the returned function stops. One observer does
+// both, so a reported outcome was printed before it.
+func printFileTransfers(c *notification.Center, pr *printer, outcome func(notification.Notification)) func() {
+	return c.Observe(notification.Any, nil, func(n notification.Notification) {
+		switch n.Name {
+		case session.FileTransferProgress:
+			pr.progress(n)
+			return
+		case session.FileTransferDidStart:
+		case session.FileTransferGotFile, session.FileTransferDidDeliverFile,
+			session.FileTransferDidNotDeliverFile, session.FileTransferDidFail:
+			pr.endProgress(n.Sender)
+		default:
+			return
 		}
-	}
+		sender := n.Sender
+		n.Sender = "file"
+		pr.print(n)
+		if outcome != nil && (n.Name == session.FileTransferDidDeliverFile || n.Name == session.FileTransferDidNotDeliverFile) {
+			n.Sender = sender
+			outcome(n)
+		}
+	})
 }
 
 func newSendFileCommand(g *globals) *cobra.Command {
@@ -82,39 +83,50 @@ func runSendFile(cmd *cobra.Command, g *globals, target, path, accountID, route 
 		return err
 	}
 	defer end()
-	pr := ph.pr
-	outcome := make(chan notification.Notification, 2)
-	app.Notifications().Observe(session.FileTransferDidDeliverFile, nil, func(n notification.Notification) { outcome <- n })
-	app.Notifications().Observe(session.FileTransferDidNotDeliverFile, nil, func(n notification.Notification) { outcome <- n })
+	// Observed before the INVITE goes out: no line is missed.
+	outcome := make(chan notification.Notification, 1)
+	stopPrint := printFileTransfers(app.Notifications(), ph.pr, func(n notification.Notification) {
+		select {
+		case outcome <- n:
+		default: // one file, one outcome
+		}
+	})
+	defer stopPrint()
 	if err := s.SendFile(ctx, callee, routes, path); err != nil {
 		return failure(fmt.Errorf("send %s to %s: %v", path, callee, err))
 	}
-	stopPrint := printFileTransfers(app.Notifications(), pr, s.FileTransfer())
-	defer stopPrint()
+	reported := func(n notification.Notification) error {
+		c.hangUp() // the session ends by itself once the file is reported
+		if n.Name == session.FileTransferDidNotDeliverFile {
+			d, _ := notification.Data[session.FileData](n)
+			return failure(fmt.Errorf("%s not delivered: %d %s", path, d.Code, d.Reason))
+		}
+		return nil
+	}
 	notStarted, established := time.After(timeout), c.established
 	for {
 		select {
 		case n := <-outcome:
-			<-c.done // the session ends by itself once the file is reported
-			if n.Name == session.FileTransferDidNotDeliverFile {
-				d, _ := notification.Data[session.FileData](n)
-				return failure(fmt.Errorf("%s not delivered: %d %s", path, d.Code, d.Reason))
-			}
-			return nil
+			return reported(n)
 		case <-established:
 			notStarted, established = nil, nil
 		case <-notStarted:
-			s.End(false)
-			<-c.done
+			c.hangUp()
 			return failure(fmt.Errorf("send %s to %s: not started within %v", path, callee, timeout))
 		case <-c.done:
-			if c.failed && c.code != 0 {
-				return failure(fmt.Errorf("send %s to %s failed: %d %s", path, callee, c.code, c.reason))
+			// The session's end and the transfer's outcome reach us
+			// through different observers: an outcome posted before the
+			// end may still be on its way.
+			if c.wasEstablished {
+				select {
+				case n := <-outcome:
+					return reported(n)
+				case <-time.After(time.Second):
+				}
 			}
-			return failure(fmt.Errorf("send %s to %s: the session ended before the file was delivered", path, callee))
+			return c.failure("send "+path+" to "+callee.String(), "the session ended before the file was delivered")
 		case <-ctx.Done():
-			s.End(false)
-			<-c.done
+			c.hangUp()
 			return failure(fmt.Errorf("send %s: cancelled", path))
 		}
 	}

@@ -134,7 +134,7 @@ type KamailioConfig struct {
 	Children int
 
 	// MSRPRelay makes Kamailio also an MSRP relay (RFC 4976) with its
-	// msrp module (package kamailio-extra-modules; when it is missing
+	// msrp module (in Debian's kamailio package; when it is missing
 	// the test fails under CI=true and is skipped otherwise), listening
 	// on its own TCP port (Kamailio.MSRPPort, URI Kamailio.MSRPRelayURI)
 	// and, with TLS, on Kamailio.MSRPTLSPort:
@@ -336,7 +336,7 @@ func StartKamailio(t testing.TB, cfg KamailioConfig) *Kamailio {
 	}
 	if cfg.MSRPRelay {
 		if !kamailioModuleAvailable(bin, "msrp") {
-			unavailable(t, "kamailio msrp module not installed (KamailioConfig.MSRPRelay needs kamailio-extra-modules); .ci/run installs it")
+			unavailable(t, "kamailio msrp module not installed (KamailioConfig.MSRPRelay needs the kamailio package's msrp.so); .ci/run installs it")
 			return nil
 		}
 		data.MSRP = true

@@ -71,6 +71,21 @@ type MSRPConfig struct {
 	// directory starts. 0 means 7 days (python-sipsimple's), negative
 	// forever.
 	PartialFileLifetime time.Duration
+	// MaxFileSize is the largest file a transfer receives: larger offers
+	// are refused, and a file whose file-selector gives no size is cut
+	// off (413) there. 0 means 64 GiB, negative no limit.
+	MaxFileSize int64
+}
+
+// maxFileSize is MaxFileSize with its default, 0 for no limit.
+func (c MSRPConfig) maxFileSize() int64 {
+	switch {
+	case c.MaxFileSize == 0:
+		return 64 << 30
+	case c.MaxFileSize < 0:
+		return 0
+	}
+	return c.MaxFileSize
 }
 
 // partialFileLifetime is PartialFileLifetime with its default, 0 for

@@ -75,7 +75,8 @@ type FileProgressData struct {
 // is offered again, the sender asks with python-sipsimple's FILE_OFFSET
 // request (both sides announce it with a=x-file-offset, as
 // python-sipsimple and Blink do) how much the receiver has, and sends
-// only the rest (ResumedAt). Partial files are not cleaned up by age.
+// only the rest (ResumedAt). Partial files are removed after
+// MSRPConfig.PartialFileLifetime.
 type MSRPFileTransfer struct {
 	msrpStream
 	addr string
@@ -90,6 +91,7 @@ type MSRPFileTransfer struct {
 	file      *os.File // the partial file being received
 	partial   string   // its name
 	saved     string   // the received file's name, once complete
+	msgID     string   // the Message-ID of the file being received
 	askOffset bool     // resume: ask FILE_OFFSET once connected
 	resumedAt int64    // octets not transferred again (resumed)
 
@@ -155,8 +157,11 @@ func (m *Manager) newIncomingTransfer(sipHost string, offer sdp.Media, dir strin
 	if x.FileSelector == nil || x.FileSelector.Name == "" || len(x.Path) == 0 {
 		return nil, errors.New("file transfer: the offer has no file-selector name or no path")
 	}
-	if x.FileSelector.Hash != nil && !strings.EqualFold(x.FileSelector.Hash.Algorithm, "sha-1") {
-		return nil, fmt.Errorf("file transfer: hash %s not supported (sha-1 is)", x.FileSelector.Hash.Algorithm)
+	if h := x.FileSelector.Hash; h != nil && (!strings.EqualFold(h.Algorithm, "sha-1") || len(h.Value) != sha1.Size) {
+		return nil, fmt.Errorf("file transfer: hash %s of %d octets not supported (sha-1, %d octets, is)", h.Algorithm, len(h.Value), sha1.Size)
+	}
+	if max := m.cfg.Media.MSRP.maxFileSize(); max > 0 && x.FileSelector.Size > max {
+		return nil, fmt.Errorf("file transfer: a file of %d octets exceeds the limit of %d (MSRPConfig.MaxFileSize)", x.FileSelector.Size, max)
 	}
 	if dir == "" {
 		return nil, errors.New("file transfer: no directory to receive into")
@@ -180,8 +185,10 @@ func (m *Manager) newFileTransfer(sipHost string, acc *account.Account, sending 
 	if !sending {
 		sc.Storage = t.storage
 		sc.OnRequest = t.onRequest
-		// A peer sending more than its file-selector announced is cut
-		// off (413) rather than filling the disk.
+		// A peer sending more than its file-selector announced (or,
+		// without a size, than MaxFileSize) is cut off (413) rather
+		// than filling the disk.
+		sc.MaxStoredMessageSize = m.cfg.Media.MSRP.maxFileSize()
 		if sel.Size > 0 {
 			sc.MaxStoredMessageSize = sel.Size
 		}
@@ -459,6 +466,14 @@ func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 	if t.selector.Size >= 0 && first.ByteRange.Total >= 0 && first.ByteRange.Total != t.selector.Size {
 		return nil, &msrp.StatusError{Code: 413, Comment: "size differs from the file-selector"}
 	}
+	t.mu.Lock()
+	busy := t.file != nil || t.saved != ""
+	t.mu.Unlock()
+	if busy {
+		// One file per stream: a second message would leave the first
+		// one's file behind (RFC 5547 sends one file per stream).
+		return nil, &msrp.StatusError{Code: 403, Comment: "one file per file-transfer stream"}
+	}
 	if err := os.MkdirAll(t.dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -497,7 +512,13 @@ func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 		t.dropPartial(name, 0)
 		return nil, errors.New("file transfer: the stream ended")
 	}
-	t.file, t.partial, t.resumedAt = f, name, prefix
+	if t.file != nil || t.saved != "" { // a second message meanwhile (see above)
+		t.mu.Unlock()
+		f.Close()
+		t.dropPartial(name, prefix)
+		return nil, &msrp.StatusError{Code: 403, Comment: "one file per file-transfer stream"}
+	}
+	t.file, t.partial, t.resumedAt, t.msgID = f, name, prefix, first.MessageID
 	t.mu.Unlock()
 	if prefix > 0 {
 		t.mgr.log.Debug("file transfer: resuming a partial file", "file", name, "have", prefix)
@@ -581,14 +602,27 @@ func (t *MSRPFileTransfer) events() {
 				t.outcome()
 			}
 		case msrp.Received:
-			t.received(ev)
+			if t.current(ev.MessageID) {
+				t.received(ev)
+			}
 		case msrp.ReceiveAborted:
+			if !t.current(ev.MessageID) {
+				continue
+			}
 			// What arrived without a gap stays, for a resumed transfer.
 			t.closeFile(ev.Received)
 			t.mgr.center.Post(FileTransferDidFail, t, ChatFailData{Timestamp: now(),
 				Reason: fmt.Sprintf("incomplete file: %d of %d octets", ev.Received, ev.Total)})
 		}
 	}
+}
+
+// current reports whether id is the message the file is being received
+// from.
+func (t *MSRPFileTransfer) current(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.file != nil && t.msgID == id
 }
 
 // outcome calls onOutcome once.

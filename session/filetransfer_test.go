@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sipsimple-go/sipsimple/msrp"
 	"github.com/sipsimple-go/sipsimple/notification"
 	"github.com/sipsimple-go/sipsimple/sdp"
 	"github.com/sipsimple-go/sipsimple/session"
@@ -378,5 +380,130 @@ func TestFileTransferSenderConnectFails(t *testing.T) {
 	n := alice.rec.wait(t, session.FileTransferDidNotDeliverFile, send)
 	if d, _ := notification.Data[session.FileData](n); d.FileName != src {
 		t.Errorf("DidNotDeliverFile %+v", d)
+	}
+}
+
+// rawFileSender offers a file-selector to bob from a bare msrp.Session
+// (active: it dials bob's stream), so that the test controls the MSRP
+// messages sent; it returns the connected session and bob's transfer.
+func rawFileSender(t *testing.T, bob *party, sel sdp.FileSelector, dir string) (*msrp.Session, *session.MSRPFileTransfer) {
+	t.Helper()
+	// The active side's port is not used to reach it: 9 (discard).
+	raw, err := msrp.NewSession(msrp.SessionConfig{LocalURI: msrp.URI{Host: "127.0.0.1", Port: 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	offer := sdp.MSRPMedia{Path: []string{raw.LocalURI().String()}, AcceptTypes: []string{"*"},
+		Setup: sdp.SetupActive, FileSelector: &sel}.Media(raw.LocalURI().Port, "127.0.0.1", sdp.SendOnly)
+	recv, err := bob.app.Sessions().NewIncomingFileTransfer("127.0.0.1", offer, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(recv.End)
+	answer, err := recv.Answer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := recv.Apply(answer, offer); err != nil {
+		t.Fatal(err)
+	}
+	x, err := sdp.ParseMSRP(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := msrp.ParsePath(strings.Join(x.Path, " "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := raw.Connect(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	return raw, recv
+}
+
+// nextOutcome returns the Delivered or NotDelivered event of message id.
+func nextOutcome(t *testing.T, s *msrp.Session, id string) msrp.Event {
+	t.Helper()
+	deadline := time.NewTimer(10 * time.Second) // a failure bound only
+	defer deadline.Stop()
+	for {
+		select {
+		case ev, ok := <-s.Events():
+			if !ok {
+				t.Fatalf("session closed before the outcome of %s", id)
+			}
+			switch ev := ev.(type) {
+			case msrp.Delivered:
+				if ev.MessageID == id {
+					return ev
+				}
+			case msrp.NotDelivered:
+				if ev.MessageID == id {
+					return ev
+				}
+			}
+		case <-deadline.C:
+			t.Fatalf("no outcome of %s within 10s", id)
+		}
+	}
+}
+
+// A file-transfer stream receives one file: a second message on it is
+// refused (403) and leaves nothing on disk.
+func TestFileTransferOneFilePerStream(t *testing.T) {
+	bob := startParty(t, nil)
+	dir := t.TempDir()
+	content := []byte("the one file")
+	sum := sha1.Sum(content)
+	sel := sdp.FileSelector{Name: "one.txt", Type: "text/plain", Size: int64(len(content)),
+		Hash: &sdp.Hash{Algorithm: "sha-1", Value: sum[:]}}
+	raw, recv := rawFileSender(t, bob, sel, dir)
+	first, err := raw.Send(msrp.OutgoingMessage{ContentType: "text/plain", Body: content, SuccessReport: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := nextOutcome(t, raw, first).(msrp.Delivered); !ok {
+		t.Fatal("the file was not delivered")
+	}
+	n := bob.rec.wait(t, session.FileTransferGotFile, recv)
+	if d, _ := notification.Data[session.FileData](n); d.FileName != filepath.Join(dir, "one.txt") {
+		t.Fatalf("got %+v", d)
+	}
+	second, err := raw.Send(msrp.OutgoingMessage{ContentType: "text/plain", Body: content})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, ok := nextOutcome(t, raw, second).(msrp.NotDelivered)
+	if !ok || ev.Code != 403 {
+		t.Fatalf("second message: %+v, want not delivered with 403", ev)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "one.txt" {
+		t.Fatalf("directory holds %v, want one.txt only", entries)
+	}
+}
+
+// Offers the receiver cannot check or that exceed MSRPConfig.MaxFileSize
+// are refused before anything is received.
+func TestFileTransferRefusedOffers(t *testing.T) {
+	bob := startParty(t, &session.MediaConfig{MSRP: session.MSRPConfig{MaxFileSize: 1000}})
+	raw, err := msrp.NewSession(msrp.SessionConfig{LocalURI: msrp.URI{Host: "127.0.0.1", Port: 9}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for name, sel := range map[string]sdp.FileSelector{
+		"short hash": {Name: "a", Size: 10, Hash: &sdp.Hash{Algorithm: "sha-1", Value: []byte{1, 2, 3}}},
+		"md5":        {Name: "a", Size: 10, Hash: &sdp.Hash{Algorithm: "md5", Value: make([]byte, 16)}},
+		"too large":  {Name: "a", Size: 1001},
+	} {
+		offer := sdp.MSRPMedia{Path: []string{raw.LocalURI().String()}, AcceptTypes: []string{"*"},
+			FileSelector: &sel}.Media(raw.LocalURI().Port, "127.0.0.1", sdp.SendOnly)
+		if _, err := bob.app.Sessions().NewIncomingFileTransfer("127.0.0.1", offer, t.TempDir()); err == nil {
+			t.Errorf("%s: offer accepted", name)
+		}
 	}
 }

@@ -204,12 +204,22 @@ type msrpStream struct {
 	wg      sync.WaitGroup
 }
 
-// start reads the remote's path and setup, marks the stream started and
-// returns what connect needs; what names the stream in errors.
+// errStarted is start's error for a stream started already.
+var errStarted = errors.New("already started")
+
+// start marks the stream started, reads the remote's path and setup and
+// returns what connect needs; what names the stream in errors. An error
+// other than errStarted leaves the stream started, to be failed (fail).
 func (st *msrpStream) start(remote sdp.Media, what string) (path []msrp.URI, active bool, ctx context.Context, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if st.started || st.ended {
+		return nil, false, nil, fmt.Errorf("%s: %w", what, errStarted)
+	}
+	st.started = true
 	rm, err := sdp.ParseMSRP(remote)
 	if err != nil {
-		return nil, false, nil, err
+		return nil, false, nil, fmt.Errorf("%s: %w", what, err)
 	}
 	for _, p := range rm.Path {
 		u, err := msrp.ParseURI(p)
@@ -221,12 +231,6 @@ func (st *msrpStream) start(remote sdp.Media, what string) (path []msrp.URI, act
 	if len(path) == 0 {
 		return nil, false, nil, fmt.Errorf("%s: the remote has no a=path", what)
 	}
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.started || st.ended {
-		return nil, false, nil, fmt.Errorf("%s: already started", what)
-	}
-	st.started = true
 	if st.offered {
 		// The answerer chose: "active" means it connects to us; anything
 		// else ("passive", or none: RFC 4145 section 4) means we connect.
@@ -241,9 +245,7 @@ func (st *msrpStream) start(remote sdp.Media, what string) (path []msrp.URI, act
 }
 
 // connect sets the connection up in the background: Connect when active,
-// else Accept on the listener. On failure it posts failName from sender
-// (unless the stream was ended meanwhile) and closes the MSRP session,
-// which reports what was queued as not delivered.
+// else Accept on the listener; failing, it fails the stream (fail).
 func (st *msrpStream) connect(ctx context.Context, path []msrp.URI, active bool, sender any, failName string) {
 	st.wg.Add(1)
 	go func() {
@@ -256,16 +258,23 @@ func (st *msrpStream) connect(ctx context.Context, path []msrp.URI, active bool,
 			err = st.ms.Accept(ctx, path)
 		}
 		if err != nil {
-			st.mgr.log.Debug("MSRP stream did not connect", "active", active, "error", err)
-			st.mu.Lock()
-			ended := st.ended
-			st.mu.Unlock()
-			if !ended {
-				st.mgr.center.Post(failName, sender, ChatFailData{Timestamp: now(), Reason: err.Error()})
-			}
-			st.ms.Close()
+			st.fail(sender, failName, err)
 		}
 	}()
+}
+
+// fail ends a stream that could not start: it posts failName from sender
+// (unless the stream was ended meanwhile) and closes the MSRP session,
+// which reports what was queued as not delivered.
+func (st *msrpStream) fail(sender any, failName string, err error) {
+	st.mgr.log.Debug("MSRP stream failed to start", "stream", failName, "error", err)
+	st.mu.Lock()
+	ended := st.ended
+	st.mu.Unlock()
+	if !ended {
+		st.mgr.center.Post(failName, sender, ChatFailData{Timestamp: now(), Reason: err.Error()})
+	}
+	st.ms.Close()
 }
 
 // reserve reserves the stream's MSRP session at the relay MSRPConfig.Relay
@@ -555,11 +564,16 @@ func acceptsChat(types []string) bool {
 // MSRPChatDidFail tells the outcome.
 func (c *MSRPChat) Apply(local, remote sdp.Media) error {
 	path, active, ctx, err := c.start(remote, "chat stream")
-	if err != nil {
+	if errors.Is(err, errStarted) {
 		return err
 	}
 	c.wg.Add(1)
 	go c.events()
+	if err != nil {
+		// MSRPChatDidFail, and the queued messages not delivered.
+		c.fail(c, ChatDidFail, err)
+		return err
+	}
 	c.connect(ctx, path, active, c, ChatDidFail)
 	return nil
 }

@@ -534,3 +534,30 @@ func TestChatAccountTransportTCP(t *testing.T) {
 	}
 	bob.rec.wait(t, session.DidEnd, bs)
 }
+
+// A chat stream whose answer cannot be used (a=path not an MSRP URI)
+// fails: MSRPChatDidFail, and the message queued before it is reported
+// not delivered.
+func TestChatApplyFailureReported(t *testing.T) {
+	alice := startParty(t, nil)
+	a, err := alice.app.Sessions().NewChat("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.End()
+	a.SetParties(alice.local.URI(), alice.local.URI())
+	id, err := a.SendMessage([]byte("queued"), "text/plain", nil, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	offer := a.Offer()
+	answer := sdp.MSRPMedia{Path: []string{"msrp://"}, AcceptTypes: []string{"*"}}.Media(2855, "127.0.0.1", sdp.SendRecv)
+	if err := a.Apply(offer, answer); err == nil {
+		t.Fatal("Apply accepted an answer without a usable path")
+	}
+	alice.rec.wait(t, session.ChatDidFail, a)
+	n := alice.rec.wait(t, session.ChatDidNotDeliverMessage, a)
+	if d, _ := notification.Data[session.ChatDeliveryData](n); d.MessageID != id {
+		t.Fatalf("not delivered: %+v, want message %s", d, id)
+	}
+}

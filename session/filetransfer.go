@@ -260,24 +260,33 @@ func (t *MSRPFileTransfer) Answer(remote sdp.Media) (sdp.Media, error) {
 // sends the file as soon as the MSRP connection is up.
 func (t *MSRPFileTransfer) Apply(local, remote sdp.Media) error {
 	path, active, ctx, err := t.start(remote, "file transfer")
-	if err != nil {
+	if errors.Is(err, errStarted) {
 		return err
 	}
-	cancel := t.cancel
-	if t.sending {
+	if err == nil && t.sending {
 		if rm, _ := sdp.ParseMSRP(remote); rm.FileOffset {
 			// The receiver may hold part of the file: once connected,
 			// ask where to resume (FILE_OFFSET), then send from there.
 			t.mu.Lock()
 			t.askOffset = true
 			t.mu.Unlock()
-		} else if err := t.sendFrom(0); err != nil {
-			cancel()
-			return err
+		} else if err = t.sendFrom(0); err != nil {
+			t.cancel()
 		}
 	}
 	t.wg.Add(1)
 	go t.events()
+	if err != nil {
+		// MSRPFileTransferDidFail, and a file we send not delivered:
+		// its session ends.
+		t.fail(t, FileTransferDidFail, err)
+		if t.sending {
+			t.mgr.center.Post(FileTransferDidNotDeliverFile, t, FileData{Timestamp: now(), FileName: t.path,
+				Size: t.selector.Size, Reason: err.Error()})
+			t.outcome()
+		}
+		return err
+	}
 	t.connect(ctx, path, active, t, FileTransferDidFail)
 	return nil
 }

@@ -507,3 +507,47 @@ func TestFileTransferRefusedOffers(t *testing.T) {
 		}
 	}
 }
+
+// A sender whose file is gone when the answer comes fails at once:
+// MSRPFileTransferDidFail and DidNotDeliverFile (a SendFile session then
+// ends).
+func TestFileTransferSenderFileGone(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	src := filepath.Join(t.TempDir(), "gone.bin")
+	writeRandomFile(t, src, 1000, 4)
+	send, err := alice.app.Sessions().NewFileTransfer("127.0.0.1", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.End()
+	offer := send.Offer()
+	recv, err := bob.app.Sessions().NewIncomingFileTransfer("127.0.0.1", offer, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer recv.End()
+	answer, err := recv.Answer(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An answerer without python-sipsimple's resume: the sender opens
+	// the file as soon as it has the answer.
+	kept := answer.Attributes[:0:0]
+	for _, a := range answer.Attributes {
+		if a.Key != "x-file-offset" {
+			kept = append(kept, a)
+		}
+	}
+	answer.Attributes = kept
+	if err := os.Remove(src); err != nil {
+		t.Fatal(err)
+	}
+	if err := send.Apply(offer, answer); err == nil {
+		t.Fatal("Apply succeeded without the file")
+	}
+	alice.rec.wait(t, session.FileTransferDidFail, send)
+	n := alice.rec.wait(t, session.FileTransferDidNotDeliverFile, send)
+	if d, _ := notification.Data[session.FileData](n); d.FileName != src || d.Reason == "" {
+		t.Fatalf("not delivered: %+v", d)
+	}
+}

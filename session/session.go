@@ -933,9 +933,9 @@ func (s *Session) applyLocked() {
 				if m.Address == "" {
 					m.Address = s.lastRemote.Address
 				}
-				if err := st.Apply(l, m); err != nil {
-					s.mgr.log.Debug("MSRP stream failed to start", "media", m.Type, "error", err)
-				}
+				// A stream that cannot start reports it itself (its
+				// DidFail, what it could not deliver).
+				_ = st.Apply(l, m)
 			}
 			continue
 		}

@@ -18,6 +18,9 @@ const (
 	// written. A peer that sends requests but does not read what we send
 	// back fills it; the connection is then closed.
 	maxCtrlFrames = 1 << 16
+	// maxCtrlBytes bounds the buffers of those frames (pooled buffers
+	// can be larger than their frames).
+	maxCtrlBytes = 8 << 20
 	// dataQueue is the number of SEND chunks handed to the writer ahead
 	// of the socket.
 	dataQueue = 32
@@ -102,7 +105,8 @@ func encodeFrameChecked(m *Message, checked bool) (*frameBuf, error) {
 	return f, nil
 }
 
-// conn is one TCP or TLS connection carrying MSRP for one session.
+// conn is one TCP or TLS connection carrying MSRP for the sessions it
+// routes to by To-Path (one, unless it was accepted from a relay).
 //
 // It runs two goroutines: a reader, which reads frames with a Reader
 // and hands them to the session (or, before a session is bound, to the
@@ -117,14 +121,17 @@ type conn struct {
 
 	wmu      sync.Mutex
 	ctrl     []*frameBuf
+	ctrlSize int // the capacity of ctrl's buffers
 	draining bool  // close once the queued frames are written
 	drainErr error // the reason, with draining
 	ctrlWake chan struct{}
 	data     chan *frameBuf
 
-	// activity counts the frames read and written (keep-alives send
-	// only over an idle connection).
-	activity atomic.Uint64
+	// written counts the frames written, rx the reads that returned
+	// data (not frames: a chunk of megabytes arriving is activity all
+	// along). Keep-alives are sent only over an idle connection.
+	written atomic.Uint64
+	rx      atomic.Uint64
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -150,9 +157,27 @@ func newConn(nc net.Conn, log *slog.Logger) *conn {
 		data:     make(chan *frameBuf, dataQueue),
 		closing:  make(chan struct{}),
 	}
-	c.rd = NewReader(nc, ReaderOptions{BodyWriter: c.bodyWriter, BufferSize: readBufferSize})
+	c.rd = NewReader(rxCounter{nc, &c.rx}, ReaderOptions{BodyWriter: c.bodyWriter, BufferSize: readBufferSize})
 	return c
 }
+
+// rxCounter counts the reads of a connection that returned data.
+type rxCounter struct {
+	r io.Reader
+	n *atomic.Uint64
+}
+
+func (r rxCounter) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.n.Add(1)
+	}
+	return n, err
+}
+
+// activity is a count that changes whenever the connection carries
+// something, in either direction.
+func (c *conn) activity() uint64 { return c.written.Load() + c.rx.Load() }
 
 // bodyWriter is the Reader's BodyWriter: the session the request is for
 // decides whether a body streams to its Storage.
@@ -270,13 +295,14 @@ func (c *conn) queueCtrl(m *Message) {
 		putFrame(f)
 		return
 	}
-	if len(c.ctrl) >= maxCtrlFrames {
+	if len(c.ctrl) >= maxCtrlFrames || c.ctrlSize+cap(f.b) > maxCtrlBytes {
 		c.wmu.Unlock()
 		putFrame(f)
 		c.close(errCtrlOverflow)
 		return
 	}
 	c.ctrl = append(c.ctrl, f)
+	c.ctrlSize += cap(f.b)
 	c.wmu.Unlock()
 	select {
 	case c.ctrlWake <- struct{}{}:
@@ -316,7 +342,7 @@ func (c *conn) writeLoop() {
 		}
 		_, err := bw.Write(f.b)
 		putFrame(f)
-		c.activity.Add(1)
+		c.written.Add(1)
 		if err != nil {
 			c.close(fmt.Errorf("msrp: write: %w", err))
 			return false
@@ -326,6 +352,7 @@ func (c *conn) writeLoop() {
 	for {
 		c.wmu.Lock()
 		batch, c.ctrl = c.ctrl, batch[:0]
+		c.ctrlSize = 0
 		draining, drainErr := c.draining, c.drainErr
 		c.wmu.Unlock()
 		for i, f := range batch {
@@ -381,7 +408,6 @@ func (c *conn) readLoop() {
 	for {
 		var m *Message
 		m, err = c.rd.Read()
-		c.activity.Add(1)
 		if err != nil {
 			var pe *ProtocolError
 			if errors.As(err, &pe) {
@@ -427,6 +453,12 @@ func (c *conn) readLoop() {
 // handleResponse hands a response to the session whose transaction it
 // answers.
 func (c *conn) handleResponse(m *Message) {
+	// A response's To-Path is the From-Path of its request: ours.
+	if len(m.ToPath) > 0 {
+		if s := c.sessionFor(m.ToPath[0]); s != nil && s.handleResponse(m) {
+			return
+		}
+	}
 	var buf [4]*Session
 	for _, s := range c.carried(buf[:0]) {
 		if s.handleResponse(m) {

@@ -13,14 +13,15 @@ import (
 // direction, for SessionConfig.KeepAlive: it keeps NAT bindings and
 // relay connections open and finds a dead peer, ending the session when
 // the SEND is not answered within TransactionTimeout (ErrConnectionLost)
-// or is refused (*StatusError).
+// while nothing else arrives either (a peer in the middle of a large
+// chunk answers after it), or is refused (*StatusError).
 func (s *Session) keepAliveLoop() {
 	defer s.wg.Done()
 	c, to, from, _, ok := s.awaitReady()
 	if !ok {
 		return
 	}
-	last := c.activity.Load()
+	last := c.activity()
 	t := time.NewTicker(s.cfg.KeepAlive)
 	defer t.Stop()
 	for {
@@ -29,13 +30,14 @@ func (s *Session) keepAliveLoop() {
 		case <-s.done:
 			return
 		}
-		if n := c.activity.Load(); n != last {
+		if n := c.activity(); n != last {
 			last = n
 			continue
 		}
 		req := &Message{Request: true, Method: MethodSEND, TransactionID: NewTransactionID(),
 			ToPath: to, FromPath: from, MessageID: NewMessageID(),
 			ByteRange: ByteRange{Start: 1, End: 0, Total: 0}, Flag: FlagComplete}
+		rx := c.rx.Load()
 		resp, err := s.transact(context.Background(), req)
 		select {
 		case <-s.done:
@@ -43,6 +45,8 @@ func (s *Session) keepAliveLoop() {
 		default:
 		}
 		switch {
+		case errors.Is(err, ErrNoResponse) && c.rx.Load() != rx:
+			// No answer yet, but the peer is sending: alive.
 		case err != nil:
 			s.terminate(fmt.Errorf("%w: keep-alive: %v", ErrConnectionLost, err))
 			return
@@ -50,7 +54,7 @@ func (s *Session) keepAliveLoop() {
 			s.terminate(fmt.Errorf("msrp: keep-alive refused: %w", &StatusError{Code: resp.StatusCode, Comment: resp.Comment}))
 			return
 		}
-		last = c.activity.Load()
+		last = c.activity()
 	}
 }
 

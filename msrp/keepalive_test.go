@@ -109,3 +109,96 @@ func TestKeepAliveDeadPeer(t *testing.T) {
 	s.Close()
 	<-peerDone
 }
+
+// A chunk that takes longer than KeepAlive + TransactionTimeout to arrive
+// is activity all along: the keep-alive does not end the session, whose
+// unanswered empty SEND the peer answers only after the chunk.
+func TestKeepAliveDuringLongChunk(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s, err := NewSession(SessionConfig{KeepAlive: 20 * time.Millisecond, TransactionTimeout: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	peer := URI{Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, SessionID: "slow", Transport: "tcp"}
+	connected := make(chan error, 1)
+	go func() { connected <- s.Connect(testCtx(t), []URI{peer}) }()
+	nc, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(testWait))
+	rd := NewReader(nc, ReaderOptions{})
+	bind, err := rd.Read()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NewResponse(bind, StatusOK, "").Marshal()
+	nc.Write(b)
+	if err := <-connected; err != nil {
+		t.Fatal(err)
+	}
+	// Requests from the session (keep-alives) are read all along and
+	// answered once the chunk is out, as a peer whose writer is busy
+	// with the chunk would.
+	pending := make(chan *Message, 64)
+	go func() {
+		defer close(pending)
+		for {
+			m, err := rd.Read()
+			if err != nil {
+				return
+			}
+			if m.Request {
+				pending <- m
+			}
+		}
+	}()
+	body := make([]byte, 40<<10)
+	for i := range body {
+		body[i] = 'a' + byte(i%26)
+	}
+	frame, err := (&Message{Request: true, Method: MethodSEND, TransactionID: NewTransactionID(),
+		ToPath: bind.FromPath, FromPath: []URI{peer}, MessageID: "long", ContentType: "text/plain",
+		ByteRange: ByteRange{Start: 1, End: int64(len(body)), Total: int64(len(body))}, Flag: FlagComplete,
+		Body: body}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A slow link: 1 KiB every 20 ms, about 800 ms for the chunk, well
+	// past KeepAlive + TransactionTimeout (a pace, not a synchronisation).
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for off := 0; off < len(frame); off += 1 << 10 {
+		<-tick.C
+		if _, err := nc.Write(frame[off:min(off+1<<10, len(frame))]); err != nil {
+			t.Fatalf("writing the chunk: %v", err)
+		}
+	}
+	got := waitEvent[Received](t, s)
+	if got.MessageID != "long" || string(got.Body) != string(body) {
+		t.Fatalf("received %s, %d octets", got.MessageID, len(got.Body))
+	}
+	for {
+		select {
+		case m := <-pending:
+			b, _ := NewResponse(m, StatusOK, "").Marshal()
+			nc.Write(b)
+			continue
+		default:
+		}
+		break
+	}
+	select {
+	case ev := <-s.Events():
+		if c, ok := ev.(Closed); ok {
+			t.Fatalf("the session closed: %v", c.Err)
+		}
+	default:
+	}
+}

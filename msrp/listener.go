@@ -47,8 +47,9 @@ type ListenConfig struct {
 // connection is closed. A session already bound to a connection answers
 // another connection's attempt with 506.
 //
-// One session uses one connection: connection sharing between sessions
-// (RFC 4975 section 8.1) is not supported.
+// An accepted connection carries every session its requests bind (RFC
+// 4975 section 8.1: a relay sends all its sessions to us over one
+// connection); a session we Connect dials a connection of its own.
 type Listener struct {
 	ln        net.Listener
 	cfg       ListenConfig

@@ -424,7 +424,7 @@ func (r *Reader) scanBody(s *bodyScan, emit func([]byte) error) (byte, error) {
 				return 0, err
 			}
 		}
-		if !s.heldCRLF && !s.heldCR && r.fastBody(s, out) {
+		if !s.heldCR && r.fastBody(s, out) {
 			if emitErr != nil {
 				return 0, &sinkError{emitErr}
 			}
@@ -487,7 +487,8 @@ var nlDashes = []byte("\n" + endLinePrefix)
 // exactly what the line by line scan would give before it reaches the
 // same point, which also needs an end-line's length after every CRLF.
 // It returns false when it found nothing to give. The scan state must
-// hold no CR or CRLF.
+// hold no lone CR; a held CRLF is given first (scanBody has checked that
+// no end-line follows it).
 func (r *Reader) fastBody(s *bodyScan, out func([]byte)) bool {
 	endLen := len(endLinePrefix) + len(s.tid) + 3
 	n := r.br.Buffered()
@@ -505,6 +506,10 @@ func (r *Reader) fastBody(s *bodyScan, out func([]byte)) bool {
 	}
 	if k == 0 {
 		return false
+	}
+	if s.heldCRLF {
+		s.heldCRLF = false
+		out(r.crlf[:])
 	}
 	out(buf[:k])
 	r.br.Discard(k)

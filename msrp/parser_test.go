@@ -612,3 +612,27 @@ func TestReadSkipThenEOF(t *testing.T) {
 		}
 	}
 }
+
+// A body of CRLF-terminated lines that arrives in small reads (the
+// reader catching up with the network) still goes to the BodyWriter in
+// large pieces, not line by line.
+func TestReadBodyWriterCRLFLines(t *testing.T) {
+	body := bytes.Repeat([]byte("a line of text, as in a CSV or mail file\r\n"), 50000) // 2.1 MB, 50,000 lines
+	b, err := (&Message{Request: true, Method: "SEND", TransactionID: "crlf", ToPath: []URI{bob}, FromPath: []URI{alice},
+		MessageID: "file", ContentType: "text/plain", Body: body, Flag: '$'}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := new(countingWriter)
+	r := NewReader(iotest.HalfReader(bytes.NewReader(b)), ReaderOptions{MaxBody: 1024,
+		BodyWriter: func(*Message) io.Writer { return w }})
+	if _, err := r.Read(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(w.buf.Bytes(), body) {
+		t.Fatalf("body: %d octets, want %d", w.buf.Len(), len(body))
+	}
+	if w.writes > 5000 {
+		t.Errorf("50,000 lines in %d writes: given line by line", w.writes)
+	}
+}

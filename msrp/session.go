@@ -1449,6 +1449,9 @@ func (s *Session) sendChunk(c *conn, m *outMsg, ch *Message, last bool, total in
 	if last {
 		m.lastQueued = true
 		m.size = total
+		// Its body is not read again: a message that waits for its
+		// success REPORT (behind one that never comes) holds no data.
+		m.msg.Body, m.msg.Reader = nil, nil
 	}
 	// Before the chunk is handed over, so that it comes before the
 	// outcome its response may bring.

@@ -43,7 +43,6 @@ func errorStatus(err error) int {
 // application's, gathers the Reader's small pieces into larger writes,
 // counts what arrived, and stops writing once the message is over.
 type inStore struct {
-	s   *Session
 	id  string
 	seq uint64
 	w   io.WriterAt
@@ -78,7 +77,7 @@ func (s *Session) openStorage(first *Message) (io.WriterAt, error) {
 	if w == nil {
 		return nil, nil
 	}
-	in := &inStore{s: s, id: first.MessageID, w: w, total: first.Range().Total, progLast: time.Now()}
+	in := &inStore{id: first.MessageID, w: w, total: first.Range().Total, progLast: time.Now()}
 	if p, ok := w.(ResumedStorage); ok {
 		if n := p.StoredPrefix(); n > 0 && (in.total < 0 || n < in.total) {
 			in.prefix, in.written = n, n

@@ -121,7 +121,7 @@ type conn struct {
 
 	wmu      sync.Mutex
 	ctrl     []*frameBuf
-	ctrlSize int // the capacity of ctrl's buffers
+	ctrlSize int   // the capacity of ctrl's buffers
 	draining bool  // close once the queued frames are written
 	drainErr error // the reason, with draining
 	ctrlWake chan struct{}

@@ -561,3 +561,61 @@ func TestChatApplyFailureReported(t *testing.T) {
 		t.Fatalf("not delivered: %+v, want message %s", d, id)
 	}
 }
+
+// The peer accepts the re-INVITE that adds chat but refuses its line:
+// the proposal is rejected, and the next re-offer (a hold) carries the
+// chat line refused (port 0), not the MSRP path of the ended stream.
+func TestAddChatLineRefused(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	bob.autoAnswer(t)
+	dumpOnFailure(t, alice, bob)
+	bob.app.Notifications().Observe(session.GotStreamProposal, nil, func(n notification.Notification) {
+		if d, _ := notification.Data[session.ProposalData](n); d.Proposer == "remote" {
+			// Accepts the re-INVITE, with no new stream: the chat line
+			// is answered with port 0.
+			if err := n.Sender.(*session.Session).AcceptProposal(false, false); err != nil {
+				t.Errorf("accept proposal: %v", err)
+			}
+		}
+	})
+	s, err := alice.app.Sessions().NewSession(alice.local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Connect(context.Background(), bob.local.URI(), nil, true, false); err != nil {
+		t.Fatal(err)
+	}
+	alice.rec.wait(t, session.DidStart, s)
+	bs := bob.rec.wait(t, session.NewIncoming, nil).Sender.(*session.Session)
+	bob.rec.wait(t, session.DidStart, bs)
+	if err := s.AddChat(); err != nil {
+		t.Fatal(err)
+	}
+	n := alice.rec.wait(t, session.RejectedStreamProposal, s)
+	if d, _ := notification.Data[session.ProposalResultData](n); d.Reason != "chat stream refused" || s.HasChat() {
+		t.Fatalf("rejected: %+v, chat %v", d, s.HasChat())
+	}
+	bob.app.Engine().SetTrace(true)
+	if err := s.Hold(); err != nil {
+		t.Fatal(err)
+	}
+	bob.rec.wait(t, session.GotHoldRequest, bs)
+	var offer string
+	bob.rec.waitFor(func(all []notification.Notification) bool {
+		for _, n := range all {
+			if d, ok := notification.Data[core.SIPTraceData](n); ok && d.Received && strings.HasPrefix(string(d.Data), "INVITE ") &&
+				strings.Contains(string(d.Data), "a=sendonly") {
+				offer = string(d.Data)
+				return true
+			}
+		}
+		return false
+	})
+	i := strings.Index(offer, "m=message ")
+	if i < 0 {
+		t.Fatalf("the hold re-offer has no chat line:\n%s", offer)
+	}
+	if !strings.HasPrefix(offer[i:], "m=message 0 ") {
+		t.Errorf("the hold re-offer offers the refused chat again: %s", offer[i:min(len(offer), i+40)])
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +67,6 @@ type Session struct {
 	lateOffer         bool              // the INVITE had no SDP: our 200 offers, the ACK answers
 	chat              *MSRPChat         // the chat stream, nil when none
 	transfer          *MSRPFileTransfer // the file-transfer stream, nil when none
-	newChat           bool              // an accepted proposal's chat stream awaits its answer
 	proposalPrevLocal *sdp.Description  // our SDP before a proposal of ours, restored if it is refused
 	pendingRemote     *sdp.Description  // a remote proposal awaiting AcceptProposal
 	proposing         string            // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
@@ -1026,12 +1026,13 @@ func (s *Session) onRemoteProposalLocked(d core.InvitationChangedStateData) {
 		s.center().Post(GotStreamProposal, s, ProposalData{Timestamp: now(), Proposer: origRemote, Streams: added})
 		return
 	}
-	s.answerRemoteLocked(offer, false)
+	s.answerRemoteLocked(offer, false, false)
 }
 
 // answerRemoteLocked answers a re-offer of the existing streams (plus the
-// audio stream of an accepted proposal when withNewAudio).
-func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) {
+// audio or chat stream of an accepted proposal when withNewAudio or
+// withNewChat).
+func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio, withNewChat bool) {
 	media := make([]sdp.Media, 0, len(offer.Media))
 	var removed bool
 	for i, m := range offer.Media {
@@ -1047,9 +1048,9 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 			isChatMedia(s.lastLocal.Media[i]) && !s.lastLocal.Media[i].Rejected():
 			// The chat stream goes on as it was (MSRP has no hold).
 			media = append(media, s.lastLocal.Media[i])
-		case isChatMedia(m) && s.chat != nil && s.newChat && !m.Rejected():
+		case isChatMedia(m) && s.chat != nil && withNewChat && !m.Rejected():
 			// The chat stream of an accepted proposal.
-			s.newChat = false
+			withNewChat = false
 			lm, err := s.chat.Answer(m)
 			if err != nil {
 				s.endChatLocked()
@@ -1064,9 +1065,8 @@ func (s *Session) answerRemoteLocked(offer *sdp.Description, withNewAudio bool) 
 			media = append(media, sdp.RejectMedia(m))
 		}
 	}
-	if s.newChat {
+	if withNewChat {
 		// Accepted with chat but no chat line to answer.
-		s.newChat = false
 		s.endChatLocked()
 	}
 	desc := s.local.Next(&sdp.Description{Address: s.lastLocal.Address, Media: media})
@@ -1161,7 +1161,12 @@ func (s *Session) onProposalAnsweredLocked(d core.InvitationChangedStateData) {
 	if reason == "add_chat" {
 		for i, m := range answer.Media {
 			if i < len(s.lastLocal.Media) && isChatMedia(s.lastLocal.Media[i]) && m.Rejected() {
-				// Accepted the re-INVITE but refused the chat line.
+				// Accepted the re-INVITE but refused the chat line: a
+				// later re-offer must not offer it again as it was.
+				local := *s.lastLocal
+				local.Media = slices.Clone(local.Media)
+				local.Media[i] = sdp.RejectMedia(local.Media[i])
+				s.lastLocal = &local
 				s.endChatLocked()
 				s.setStateLocked(StateEstablished)
 				s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: originatorLocal,
@@ -1291,32 +1296,40 @@ func (s *Session) AcceptProposal(audio, chat bool) error {
 	}
 	offer := s.pendingRemote
 	s.pendingRemote = nil
+	refuse := func(err error) error {
+		s.inv.RejectProposal(500, "Server Internal Error")
+		s.setStateLocked(StateEstablished)
+		s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote, Reason: err.Error()})
+		return err
+	}
+	// Both streams are made before either is attached: a failure leaves
+	// the session as it was.
+	var as *AudioStream
+	if audio && s.audio == nil {
+		var err error
+		if as, err = s.mgr.newAudioStream(s, s.sipHost); err != nil {
+			return refuse(err)
+		}
+	}
+	var cs *MSRPChat
 	if chat && s.chat == nil {
-		cs, err := pre, preErr
-		pre = nil
+		var err error
+		cs, err, pre = pre, preErr, nil
 		if cs == nil && err == nil {
 			cs, err = s.mgr.newChat(s.sipHost, s.account)
 		}
 		if err != nil {
-			s.inv.RejectProposal(500, "Server Internal Error")
-			s.setStateLocked(StateEstablished)
-			s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote, Reason: err.Error()})
-			return err
+			if as != nil {
+				as.Close()
+			}
+			return refuse(err)
 		}
 		s.attachChatLocked(cs)
-		s.newChat = true
 	}
-	if audio && s.audio == nil {
-		as, err := s.mgr.newAudioStream(s, s.sipHost)
-		if err != nil {
-			s.inv.RejectProposal(500, "Server Internal Error")
-			s.setStateLocked(StateEstablished)
-			s.center().Post(RejectedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote, Reason: err.Error()})
-			return err
-		}
+	if as != nil {
 		s.audio = as
 	}
-	s.answerRemoteLocked(offer, audio)
+	s.answerRemoteLocked(offer, as != nil, cs != nil)
 	s.setStateLocked(StateEstablished)
 	s.center().Post(AcceptedStreamProposal, s, ProposalResultData{Timestamp: now(), Proposer: origRemote})
 	return nil

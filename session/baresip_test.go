@@ -274,7 +274,6 @@ func checkAudioReceived(t *testing.T, s *session.Session, codec string, rate int
 	}
 }
 
-// dumpOnFailure logs our notifications if the test failed.
 // TestBaresipOutgoingCall: we call baresip, which answers by itself; audio
 // flows both ways (checked on both sides), DTMF both ways, hold and unhold
 // initiated by each side and by both at once, and we hang up.

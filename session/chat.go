@@ -183,7 +183,6 @@ type MSRPChat struct {
 	localURI  core.SIPURI
 	remoteURI core.SIPURI
 	connected bool
-	done      chan struct{} // closed when the events goroutine returned
 }
 
 // msrpStream is what the chat and file-transfer streams share: their MSRP
@@ -374,7 +373,7 @@ func (m *Manager) newChat(sipHost string, acc *account.Account) (*MSRPChat, erro
 	if err != nil {
 		return nil, fmt.Errorf("chat stream: %w", err)
 	}
-	c := &MSRPChat{msrpStream: msrpStream{mgr: m, ms: ms, cfg: cfg, lis: lis, mcfg: mcfg}, addr: addr, done: make(chan struct{})}
+	c := &MSRPChat{msrpStream: msrpStream{mgr: m, ms: ms, cfg: cfg, lis: lis, mcfg: mcfg}, addr: addr}
 	m.chatMu.Lock()
 	if m.chats == nil {
 		m.chats = map[*MSRPChat]struct{}{}
@@ -581,7 +580,6 @@ func (c *MSRPChat) Apply(local, remote sdp.Media) error {
 // events turns the MSRP session's events into notifications.
 func (c *MSRPChat) events() {
 	defer c.wg.Done()
-	defer close(c.done)
 	for ev := range c.ms.Events() {
 		switch ev := ev.(type) {
 		case msrp.Connected:

@@ -2,7 +2,9 @@ package session
 
 import (
 	"errors"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sipsimple-go/sipsimple/msrp"
 )
@@ -28,5 +30,31 @@ func TestCheckChat(t *testing.T) {
 		case !tc.ok && (!errors.As(err, &se) || se.Code != 400):
 			t.Errorf("%s %q: %v, want a 400", tc.ct, tc.body, err)
 		}
+	}
+}
+
+func TestSafeFileName(t *testing.T) {
+	long := strings.Repeat("é", 200) + ".txt" // 404 octets
+	for in, want := range map[string]string{
+		"photo.jpg":                 "photo.jpg",
+		"../../etc/passwd":          "passwd",
+		`..\..\boot.ini`:            "boot.ini",
+		".sipsimple-0123.part":      "sipsimple-0123.part",
+		"...":                       "file",
+		"..":                        "file",
+		"/":                         "file",
+		"":                          "file",
+		"a\x00b\x1fc\x7fd.txt":      "abcd.txt",
+		"bad\xffutf8.txt":           "badutf8.txt",
+		" .hidden":                  "hidden",
+		"dir/sub/ report final.pdf": "report final.pdf",
+	} {
+		if got := safeFileName(in); got != want {
+			t.Errorf("safeFileName(%q) = %q, want %q", in, got, want)
+		}
+	}
+	got := safeFileName(long)
+	if len(got) > maxNameLen || !utf8.ValidString(got) || !strings.HasSuffix(got, ".txt") {
+		t.Errorf("long name: %d octets %q", len(got), got)
 	}
 }

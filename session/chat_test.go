@@ -269,7 +269,6 @@ func TestSessionWithChat(t *testing.T) {
 	}
 }
 
-// A chat-only session: no audio stream at all.
 // chatOnly makes alice call bob with chat only, bob accepting it, and
 // returns both sessions and bob's NewIncoming.
 func chatOnly(t *testing.T, alice, bob *party) (s, bs *session.Session, in notification.Notification) {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sipsimple-go/sipsimple/account"
 	"github.com/sipsimple-go/sipsimple/msrp"
@@ -537,13 +538,12 @@ func (t *MSRPFileTransfer) storage(first *msrp.Message) (io.WriterAt, error) {
 }
 
 // createUnique creates name in dir, or "base (1).ext", "base (2).ext"...
-// when it exists; the name is reduced to its base so that a peer cannot
-// write outside dir.
+// when it exists. The peer's name is made safe first: reduced to its
+// base (nothing outside dir), without control characters, without
+// leading dots (no hidden file, nothing our partial files could be taken
+// for) and at most maxNameLen octets.
 func createUnique(dir, name string) (*os.File, string, error) {
-	name = filepath.Base(filepath.Clean("/" + strings.ReplaceAll(name, "\\", "/")))
-	if name == "/" || name == "." || name == "" {
-		name = "file"
-	}
+	name = safeFileName(name)
 	ext := filepath.Ext(name)
 	base := strings.TrimSuffix(name, ext)
 	for i := 0; i < 1000; i++ {
@@ -561,6 +561,37 @@ func createUnique(dir, name string) (*os.File, string, error) {
 		}
 	}
 	return nil, "", fmt.Errorf("no free name for %s in %s", name, dir)
+}
+
+// maxNameLen leaves room for " (999)" within the 255 octets most file
+// systems allow in a name.
+const maxNameLen = 240
+
+// safeFileName is the name a received file is saved under (createUnique).
+func safeFileName(name string) string {
+	name = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name)
+	name = filepath.Base(filepath.Clean("/" + strings.ReplaceAll(name, "\\", "/")))
+	name = strings.TrimLeft(name, ". ")
+	if len(name) > maxNameLen {
+		ext := filepath.Ext(name)
+		if len(ext) > 16 {
+			ext = ""
+		}
+		base := name[:maxNameLen-len(ext)]
+		for !utf8.ValidString(base) { // not in the middle of a character
+			base = base[:len(base)-1]
+		}
+		name = base + ext
+	}
+	if name == "" || name == "/" {
+		name = "file"
+	}
+	return name
 }
 
 // events turns the MSRP session's events into notifications.

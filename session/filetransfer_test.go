@@ -551,3 +551,33 @@ func TestFileTransferSenderFileGone(t *testing.T) {
 		t.Fatalf("not delivered: %+v", d)
 	}
 }
+
+// A file with the right hash and a name that tries to leave the
+// directory (and to be hidden) is saved inside it, under its base name.
+func TestFileTransferNameStaysInDirectory(t *testing.T) {
+	alice, bob := startParty(t, nil), startParty(t, nil)
+	src := filepath.Join(t.TempDir(), "a.bin")
+	sum := writeRandomFile(t, src, 4096, 6)
+	send, err := alice.app.Sessions().NewFileTransfer("127.0.0.1", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.End()
+	offer := send.Offer()
+	x, err := sdp.ParseMSRP(offer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.FileSelector.Name = "../../etc/.evil.bin"
+	forged := x.Media(offer.Port, offer.Address, offer.Direction)
+	dir := filepath.Join(t.TempDir(), "a", "b")
+	recv := negotiate(t, bob, send, offer, forged, dir)
+	n := bob.rec.wait(t, session.FileTransferGotFile, recv)
+	d, _ := notification.Data[session.FileData](n)
+	if d.FileName != filepath.Join(dir, "evil.bin") || string(fileSHA1(t, d.FileName)) != string(sum) {
+		t.Fatalf("saved as %q", d.FileName)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "..", "..", "etc", ".evil.bin")); err == nil {
+		t.Error("the file escaped its directory")
+	}
+}

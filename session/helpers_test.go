@@ -168,7 +168,6 @@ func startLocal(t testing.TB, app *application.Application, media *session.Media
 	return local
 }
 
-// answerIncoming accepts every incoming session of p with audio.
 // dumpOnFailure logs what the parties posted when the test fails: one
 // party is "sipsimple" (against another program), two are alice and bob.
 func dumpOnFailure(t testing.TB, parties ...*party) {

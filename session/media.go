@@ -70,7 +70,8 @@ type MediaConfig struct {
 	// JitterMinDelay and JitterMaxDelay bound the jitter buffer (0: the
 	// rtp package's 40 and 200 ms).
 	JitterMinDelay, JitterMaxDelay time.Duration
-	// MSRP configures the connections of chat streams.
+	// MSRP configures the MSRP connections of chat and file-transfer
+	// streams.
 	MSRP MSRPConfig
 	// DownloadsDirectory is where AcceptFileTransfer("") saves received
 	// files (the setting file_transfer.directory); "" means the system's

@@ -71,6 +71,7 @@ type Session struct {
 	pendingRemote     *sdp.Description  // a remote proposal awaiting AcceptProposal
 	proposing         string            // "add_audio", "remove_audio", "hold", "unhold" while PROPOSING
 	proposalStream    *AudioStream
+	closingStreams    bool        // terminate runs: the streams are being closed
 	proposalTimer     *time.Timer // bounds our re-INVITE
 	proposalGen       int         // disarms a timer that fired late
 	proposalCancelled bool        // our re-INVITE was cancelled on timeout
@@ -1185,10 +1186,11 @@ func (s *Session) onProposalAnsweredLocked(d core.InvitationChangedStateData) {
 // terminate ends the session: DidFail (when failed) then DidEnd.
 func (s *Session) terminate(originator string, code int, reason string, failed bool) {
 	s.mu.Lock()
-	if s.state == StateTerminated {
+	if s.state == StateTerminated || s.closingStreams {
 		s.mu.Unlock()
 		return
 	}
+	s.closingStreams = true
 	established := !s.startTime.IsZero()
 	if s.state != StateTerminating {
 		// Ended by the remote or by an error: an established session
@@ -1198,18 +1200,24 @@ func (s *Session) terminate(originator string, code int, reason string, failed b
 		}
 		s.setStateLocked(StateTerminating)
 	}
-	if s.audio != nil {
-		s.audio.Close()
+	audio, chat, transfer, proposed := s.audio, s.chat, s.transfer, s.proposalStream
+	s.mu.Unlock()
+	// Without the lock: an MSRP stream's end waits for its connection
+	// to drain and a received file's check; the session's API answers
+	// meanwhile (TERMINATING).
+	if audio != nil {
+		audio.Close()
 	}
-	if s.chat != nil {
-		s.chat.End() // undelivered messages are reported first
+	if chat != nil {
+		chat.End() // undelivered messages are reported first
 	}
-	if s.transfer != nil {
-		s.transfer.End()
+	if transfer != nil {
+		transfer.End()
 	}
-	if s.proposalStream != nil {
-		s.proposalStream.Close()
+	if proposed != nil {
+		proposed.Close()
 	}
+	s.mu.Lock()
 	s.stopTime = now()
 	s.proposalGen++
 	if s.proposalTimer != nil {

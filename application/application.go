@@ -220,7 +220,7 @@ func (a *Application) Start(ctx context.Context, opts Options) error {
 		&configSubsystem{app: a, backend: backend},
 		&engineSubsystem{app: a, listen: opts.Listen},
 		&accountsSubsystem{app: a, resolver: opts.Resolver},
-		&sessionsSubsystem{app: a, media: opts.Media},
+		&sessionsSubsystem{app: a, media: opts.Media, resolver: opts.Resolver},
 	}, opts.Subsystems...)
 	for _, s := range subsystems {
 		if err := ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/netip"
 
+	"github.com/sipsimple-go/sipsimple/account"
 	"github.com/sipsimple-go/sipsimple/configuration"
 	"github.com/sipsimple-go/sipsimple/rtp"
 	"github.com/sipsimple-go/sipsimple/session"
@@ -14,6 +15,9 @@ import (
 type sessionsSubsystem struct {
 	app   *Application
 	media *session.MediaConfig
+	// resolver is Options.Resolver: MSRP relay discovery uses its DNS
+	// resolver when it is an account.LookupResolver.
+	resolver account.Resolver
 }
 
 func (s *sessionsSubsystem) Name() string { return "sessions" }
@@ -65,7 +69,11 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	// (msrps:) when msrp.local_use_tls is on and tls.certificate gives a
 	// certificate (without one, TCP); relays per msrpRelays.
 	if c.MSRP.TLS == nil && st.MSRP.LocalUseTLS.Get() {
-		if conf, err := tlsConfig(st); err == nil && len(conf.Certificates) > 0 {
+		conf, err := tlsConfig(st)
+		switch {
+		case err != nil:
+			s.app.Logger().Warn("MSRP over TLS off: the TLS settings do not load", "error", err)
+		case len(conf.Certificates) > 0:
 			c.MSRP.TLS = conf
 		}
 	}
@@ -79,6 +87,9 @@ func (s *sessionsSubsystem) mediaConfig() session.MediaConfig {
 	}
 	if c.MSRP.Relay == nil {
 		rel := &msrpRelays{app: s.app}
+		if lr, ok := s.resolver.(*account.LookupResolver); ok && lr.R != nil {
+			rel.resolver = lr.R
+		}
 		c.MSRP.Relay = rel.relay
 	}
 	return c

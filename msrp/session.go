@@ -177,6 +177,11 @@ type SessionConfig struct {
 	// MaxQueuedEvents bounds the events not yet taken from Events (see
 	// Session.Events; default 1024).
 	MaxQueuedEvents int
+	// MaxQueuedBytes bounds the bodies of the Received events not yet
+	// taken from Events, together (default 64 MiB, and at least
+	// MaxMessageSize): past it the session is closed with
+	// ErrEventOverflow, as past MaxQueuedEvents.
+	MaxQueuedBytes int64
 	// Logger receives the session's debug and warning logs; nil
 	// discards them.
 	Logger *slog.Logger
@@ -436,6 +441,10 @@ type Session struct {
 	// the progress events among the first n pushed.
 	pushed, progPushed uint64
 	progCum            []uint64
+	// The same for the octets of Received bodies: bodyPushed so far,
+	// bodyCum[n%len] among the first n events pushed.
+	bodyPushed uint64
+	bodyCum    []uint64
 }
 
 type outMsg struct {
@@ -480,6 +489,9 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 	if cfg.MaxPendingMessages <= 0 {
 		cfg.MaxPendingMessages = DefaultMaxPendingMessages
 	}
+	if cfg.MaxQueuedBytes <= 0 {
+		cfg.MaxQueuedBytes = max(DefaultMaxTotalBytes, cfg.MaxMessageSize)
+	}
 	if cfg.MaxQueuedEvents <= 0 {
 		cfg.MaxQueuedEvents = DefaultMaxQueuedEvents
 	}
@@ -521,6 +533,7 @@ func NewSession(cfg SessionConfig) (*Session, error) {
 		progressEvery: cfg.ProgressInterval,
 		events:        make(chan Event, capacity),
 		progCum:       make([]uint64, capacity+1),
+		bodyCum:       make([]uint64, capacity+1),
 		done:          make(chan struct{}),
 		ready:         make(chan struct{}),
 		wake:          make(chan struct{}, 1),
@@ -1067,7 +1080,18 @@ func (s *Session) putLocked(ev Event, progress bool) {
 	if progress {
 		s.progPushed++
 	}
+	if r, ok := ev.(Received); ok {
+		s.bodyPushed += uint64(len(r.Body))
+	}
 	s.progCum[s.pushed%uint64(len(s.progCum))] = s.progPushed
+	s.bodyCum[s.pushed%uint64(len(s.bodyCum))] = s.bodyPushed
+}
+
+// queuedBytesLocked returns the octets of the Received bodies in the
+// channel.
+func (s *Session) queuedBytesLocked() int64 {
+	n := len(s.events)
+	return int64(s.bodyPushed - s.bodyCum[(s.pushed-uint64(n))%uint64(len(s.bodyCum))])
 }
 
 // waitingLocked returns the number of events in the channel, other than
@@ -1651,7 +1675,7 @@ func (s *Session) handleSend(c *conn, m *Message) {
 			s.receiveProgress(in, true, size)
 		}
 		s.mu.Lock()
-		ok := !s.closed && s.roomLocked()
+		ok := !s.closed && s.roomLocked() && s.queuedBytesLocked()+int64(len(body)) <= s.cfg.MaxQueuedBytes
 		if ok {
 			ev := Received{MessageID: first.MessageID, ContentType: first.ContentType, Body: body, Size: size, Headers: first.Headers, First: first}
 			if in != nil {

@@ -589,6 +589,35 @@ func TestSessionEventOverflow(t *testing.T) {
 	}
 }
 
+// The bodies waiting in Events are bounded in octets too: a consumer
+// that does not read while large messages arrive closes the session
+// (ErrEventOverflow) before MaxQueuedBytes are held, not after
+// MaxQueuedEvents messages of any size.
+func TestSessionEventOverflowBytes(t *testing.T) {
+	alice, bob := pair(t, SessionConfig{}, SessionConfig{MaxQueuedBytes: 10 << 10}, nil)
+	const n = 5
+	for range n {
+		alice.Send(OutgoingMessage{ContentType: "text/plain", Body: bytes.Repeat([]byte("x"), 4<<10)})
+	}
+	outcomes := 0
+	for _, ev := range drain(t, alice) {
+		switch ev.(type) {
+		case Delivered, NotDelivered:
+			outcomes++
+		}
+	}
+	if outcomes != n {
+		t.Errorf("%d outcomes for %d messages", outcomes, n)
+	}
+	evs := drain(t, bob)
+	if len(evs) != 3 {
+		t.Errorf("bob has %d events, want 2 Received (8 KiB of 10) and Closed: %v", len(evs), evs)
+	}
+	if c, ok := evs[len(evs)-1].(Closed); !ok || !errors.Is(c.Err, ErrEventOverflow) {
+		t.Errorf("bob's last event %v", evs[len(evs)-1])
+	}
+}
+
 func TestSessionQueueFull(t *testing.T) {
 	s, _ := NewSession(SessionConfig{LocalURI: URI{Host: "127.0.0.1"}, MaxPendingMessages: 2})
 	defer s.Close()

@@ -34,11 +34,8 @@ func (s *Session) keepAliveLoop() {
 			last = n
 			continue
 		}
-		req := &Message{Request: true, Method: MethodSEND, TransactionID: NewTransactionID(),
-			ToPath: to, FromPath: from, MessageID: NewMessageID(),
-			ByteRange: ByteRange{Start: 1, End: 0, Total: 0}, Flag: FlagComplete}
 		rx := c.rx.Load()
-		resp, err := s.transact(context.Background(), req)
+		resp, err := s.transact(context.Background(), emptySEND(to, from))
 		select {
 		case <-s.done:
 			return
@@ -56,6 +53,14 @@ func (s *Session) keepAliveLoop() {
 		}
 		last = c.activity()
 	}
+}
+
+// emptySEND is a SEND without body (RFC 4975 section 7.1.1): the
+// binding SEND of Connect, and a keep-alive.
+func emptySEND(to, from []URI) *Message {
+	return &Message{Request: true, Method: MethodSEND, TransactionID: NewTransactionID(),
+		ToPath: to, FromPath: from, MessageID: NewMessageID(),
+		ByteRange: ByteRange{Start: 1, End: 0, Total: 0}, Flag: FlagComplete}
 }
 
 // Request sends a request of method (not SEND nor REPORT: an extension

@@ -251,6 +251,15 @@ func TestRelaySharedConnectionToPeer(t *testing.T) {
 	for i := range 2 {
 		exchange(t, alices[i], bobs[i])
 	}
+	bobs[0].mu.Lock()
+	c0 := bobs[0].conn
+	bobs[0].mu.Unlock()
+	bobs[1].mu.Lock()
+	c1 := bobs[1].conn
+	bobs[1].mu.Unlock()
+	if c0 == nil || c0 != c1 {
+		t.Fatal("the relay's two sessions to bob came over two connections: the test shows no sharing")
+	}
 	bobs[0].Close()
 	exchange(t, alices[1], bobs[1])
 }

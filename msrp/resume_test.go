@@ -118,3 +118,35 @@ func TestSessionCheckRefuses(t *testing.T) {
 		t.Fatalf("bob's first reported message is %q, want the good one", got.Body)
 	}
 }
+
+// On the wire, a message Check refuses gets its error response and, as
+// it asked for failure reports, a failure REPORT with the same code;
+// no success REPORT.
+func TestSessionCheckRefusesOnWire(t *testing.T) {
+	s, p := connectRaw(t, SessionConfig{Check: func(*Message, []byte) error {
+		return &StatusError{Code: 415, Comment: "not that"}
+	}})
+	send := &Message{Request: true, Method: MethodSEND, TransactionID: NewTransactionID(), ToPath: []URI{s.LocalURI()},
+		FromPath: []URI{p.uri()}, MessageID: "refused", ContentType: "text/plain", SuccessReport: "yes",
+		ByteRange: ByteRange{Start: 1, End: 3, Total: 3}, Flag: FlagComplete, Body: []byte("bad")}
+	p.write(t, send)
+	var resp, report *Message
+	for resp == nil || report == nil {
+		m := p.read(t)
+		if m == nil {
+			t.Fatal("the connection ended")
+		}
+		switch {
+		case !m.Request && m.TransactionID == send.TransactionID:
+			resp = m
+		case m.Request && m.Method == MethodREPORT && m.MessageID == "refused":
+			report = m
+		}
+	}
+	if resp.StatusCode != 415 {
+		t.Errorf("response %d, want 415", resp.StatusCode)
+	}
+	if report.Status == nil || report.Status.Code != 415 {
+		t.Errorf("REPORT status %+v, want 415", report.Status)
+	}
+}

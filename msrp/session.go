@@ -658,11 +658,7 @@ func (s *Session) Connect(ctx context.Context, remotePath []URI) error {
 			return err
 		}
 	}
-	bind := &Message{
-		Request: true, Method: MethodSEND, TransactionID: NewTransactionID(),
-		ToPath: s.remote, FromPath: s.from, MessageID: NewMessageID(),
-		ByteRange: ByteRange{Start: 1, End: 0, Total: 0}, Flag: FlagComplete,
-	}
+	bind := emptySEND(s.remote, s.from)
 	result := make(chan error, 1)
 	s.startLocked()
 	s.addTxnLocked(&txn{tid: bind.TransactionID, bind: result})
@@ -728,29 +724,19 @@ func (s *Session) dial(ctx context.Context, hop URI) (net.Conn, error) {
 // dialAddr dials addr, with TLS when secure (verifying serverName unless
 // SessionConfig.TLSConfig names another).
 func (s *Session) dialAddr(ctx context.Context, addr string, secure bool, serverName string) (net.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return nil, err
-	}
 	if !secure {
-		return nc, nil
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", addr)
 	}
-	var tc *tls.Config
+	tc := new(tls.Config)
 	if s.cfg.TLSConfig != nil {
 		tc = s.cfg.TLSConfig.Clone()
-	} else {
-		tc = new(tls.Config)
 	}
 	if tc.ServerName == "" {
 		tc.ServerName = serverName
 	}
-	tlsConn := tls.Client(nc, tc)
-	if err := tlsConn.HandshakeContext(ctx); err != nil {
-		nc.Close()
-		return nil, err
-	}
-	return tlsConn, nil
+	d := tls.Dialer{Config: tc}
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // Accept is the passive side of the connection setup: it records the

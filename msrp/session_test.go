@@ -462,14 +462,40 @@ func TestSessionReportAfterResponse(t *testing.T) {
 	if d := waitEvent[Delivered](t, s); d.MessageID != id {
 		t.Errorf("delivered %s", d.MessageID)
 	}
-	// An error response fails a message and stops its chunks.
-	s.cfg.ChunkSize = 4
-	id, _ = s.Send(OutgoingMessage{ContentType: "text/plain", Body: []byte("0123456789")})
+	// An error response fails a message and stops its chunks: of a
+	// 64 MiB message in 4 KiB chunks, what was in flight still comes
+	// (socket buffers), then the next message.
+	const size, chunk = 64 << 20, 4 << 10
+	id, _ = s.Send(OutgoingMessage{ContentType: "application/octet-stream", Reader: io.LimitReader(zeros{}, size),
+		Size: size, ChunkSize: chunk})
 	m = p.read(t)
 	p.write(t, NewResponse(m, StatusStopSending, ""))
 	if nd := waitEvent[NotDelivered](t, s); nd.MessageID != id || nd.Code != StatusStopSending {
 		t.Errorf("got %+v", nd)
 	}
+	next, _ := s.Send(OutgoingMessage{ContentType: "text/plain", Body: []byte("next")})
+	chunks := 1
+	for {
+		m = p.read(t)
+		if m == nil {
+			t.Fatal("the connection ended before the next message")
+		}
+		if m.MessageID == next {
+			break
+		}
+		chunks++
+	}
+	if chunks >= size/chunk {
+		t.Errorf("all %d chunks were sent after the 413", chunks)
+	}
+}
+
+// zeros is an endless reader of zero octets.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }
 
 func TestSessionTransactionTimeout(t *testing.T) {

@@ -81,10 +81,15 @@ func TestSharedConnectionClose(t *testing.T) {
 	}
 	// The peer reads again: what a queued may still be in the socket;
 	// then requests for a (ended) are refused, b's go through.
+	refused := make(chan struct{}, 64)
 	go func() {
 		for {
-			if _, err := rd.Read(); err != nil {
+			m, err := rd.Read()
+			if err != nil {
 				return
+			}
+			if !m.Request && m.StatusCode == StatusNoSession {
+				refused <- struct{}{}
 			}
 		}
 	}()
@@ -105,5 +110,12 @@ func TestSharedConnectionClose(t *testing.T) {
 	}
 	if got := waitEvent[Received](t, b); string(got.Body) != "for b" {
 		t.Fatalf("b received %q", got.Body)
+	}
+	for i := range maxUnknownRequests + 2 {
+		select {
+		case <-refused:
+		case <-time.After(testWait):
+			t.Fatalf("%d of the %d requests for the ended session answered 481", i, maxUnknownRequests+2)
+		}
 	}
 }

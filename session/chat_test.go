@@ -289,6 +289,7 @@ func chatOnly(t *testing.T, alice, bob *party) (s, bs *session.Session, in notif
 	return s, in.Sender.(*session.Session), in
 }
 
+// A chat-only session: no audio stream at all.
 func TestChatOnlySession(t *testing.T) {
 	alice, bob := startParty(t, nil), startParty(t, nil)
 	s, bs, in := chatOnly(t, alice, bob)
